@@ -1,0 +1,162 @@
+//! Connecting to the cluster the way kubectl does, and turning API failures into errors that say
+//! what to do.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::{Connection, Scope};
+
+/// A connected client plus what it resolved: the default namespace and the server URL.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: Client,
+    pub default_namespace: String,
+    pub server: String,
+}
+
+impl Cluster {
+    /// The namespace a namespaced command works in (`None` = all namespaces).
+    pub fn namespace<'a>(&'a self, scope: &'a Scope) -> Option<&'a str> {
+        match scope {
+            Scope::All => None,
+            Scope::Namespace(ns) => Some(ns),
+            Scope::ContextDefault => Some(&self.default_namespace),
+        }
+    }
+}
+
+/// Precedence as in kubectl: `--kubeconfig` (that file only) > `$KUBECONFIG` (merged) >
+/// `~/.kube/config` > in-cluster service account.
+pub async fn connect(c: &Connection) -> Result<Cluster> {
+    let opts = KubeConfigOptions { context: c.context.clone(), cluster: c.cluster.clone(), user: c.user.clone() };
+    let explicit = c.context.is_some() || c.cluster.is_some() || c.user.is_some();
+    let config = match (&c.kubeconfig, explicit) {
+        (Some(path), _) => {
+            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
+                Error::new(ErrorKind::InvalidInput, format!("cannot read kubeconfig {}: {}", path.display(), e))
+                    .with_hint("check the path given with --kubeconfig")
+            })?;
+            Config::from_custom_kubeconfig(kubeconfig, &opts).await.map_err(config_error)?
+        }
+        (None, true) => Config::from_kubeconfig(&opts).await.map_err(config_error)?,
+        (None, false) => Config::infer().await.map_err(|e| {
+            Error::new(ErrorKind::InvalidInput, format!("no cluster configured: {e}")).with_hint(
+                "point --kubeconfig or $KUBECONFIG at a kubeconfig, or run inside a cluster, or use --snapshot FILE",
+            )
+        })?,
+    };
+    build(config, c)
+}
+
+fn config_error(e: kube::config::KubeconfigError) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("invalid kubeconfig: {e}"))
+        .with_hint("check --context/--cluster/--user against `kubectl config get-contexts`")
+}
+
+fn build(mut config: Config, c: &Connection) -> Result<Cluster> {
+    if let Some(user) = &c.as_user {
+        config.auth_info.impersonate = Some(user.clone());
+    }
+    if !c.as_group.is_empty() {
+        config.auth_info.impersonate_groups = Some(c.as_group.clone());
+    }
+    if let Some(uid) = &c.as_uid {
+        config.auth_info.impersonate_uid = Some(uid.clone());
+    }
+    if c.insecure_skip_tls_verify {
+        config.accept_invalid_certs = true;
+    }
+    if let Some(t) = c.request_timeout {
+        config.connect_timeout = Some(t);
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+    }
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let default_namespace = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| {
+        Error::new(ErrorKind::InvalidInput, format!("cannot build a client for {server}: {e}"))
+            .with_hint("check the kubeconfig's certificate and credential settings")
+    })?;
+    Ok(Cluster { client, default_namespace, server })
+}
+
+/// What a request was doing, for error messages: "list", "daemonsets", "in namespace x".
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub verb: &'a str,
+    pub resource: &'a str,
+    pub namespace: Option<&'a str>,
+}
+
+impl Request<'_> {
+    fn describe(&self) -> String {
+        match self.namespace {
+            Some(ns) => format!("{} {} in namespace {ns}", self.verb_ing(), self.resource),
+            None => format!("{} {}", self.verb_ing(), self.resource),
+        }
+    }
+    fn verb_ing(&self) -> String {
+        match self.verb {
+            "get" => "getting".into(),
+            "list" => "listing".into(),
+            "watch" => "watching".into(),
+            "patch" => "patching".into(),
+            "update" => "updating".into(),
+            v => format!("{v}ing"),
+        }
+    }
+}
+
+/// Maps a kube error to an error that names the request, the server and what to do.
+pub fn api_error(server: &str, req: Request<'_>, err: kube::Error) -> Error {
+    let what = req.describe();
+    match err {
+        kube::Error::Api(status) => {
+            let code = status.code;
+            let msg = if status.message.is_empty() { status.reason.clone() } else { status.message.clone() };
+            match code {
+                403 => {
+                    let scope = match req.namespace {
+                        Some(ns) => format!("in namespace {ns}"),
+                        None => "cluster-wide".to_string(),
+                    };
+                    Error::new(ErrorKind::Forbidden, format!("{what}: forbidden: {msg}")).with_hint(format!(
+                        "needs `{} {}` ({scope}); ask for the role in the README's RBAC section, or check with `kubectl auth can-i {} {}`",
+                        req.verb, req.resource, req.verb, req.resource
+                    ))
+                }
+                401 => Error::new(ErrorKind::Unauthorized, format!("{what}: unauthorized: the server at {server} rejected the credentials"))
+                    .with_hint("log in again or refresh the kubeconfig's credentials"),
+                404 => Error::new(ErrorKind::NotFound, format!("{what}: not found: {msg}")),
+                409 => Error::new(ErrorKind::Conflict, format!("{what}: conflict: {msg}")),
+                _ => Error::new(ErrorKind::Api, format!("{what}: the server at {server} answered {code}: {msg}")),
+            }
+        }
+        other => {
+            let detail = error_chain(&other);
+            let timeout = detail.contains("timed out") || detail.contains("elapsed") || detail.contains("deadline");
+            let kind = if timeout { ErrorKind::Timeout } else { ErrorKind::Unreachable };
+            let hint = if timeout {
+                "the server did not answer in time; raise --request-timeout or check the server's health"
+            } else {
+                "check that the cluster is up and that the kubeconfig points at it (`kubectl cluster-info`)"
+            };
+            Error::new(kind, format!("{what}: cannot reach the server at {server}: {detail}")).with_hint(hint)
+        }
+    }
+}
+
+/// The error and its causes on one line, without repeating identical messages.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

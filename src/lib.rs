@@ -1,0 +1,94 @@
+//! kubectl-ds: DaemonSet operations for kubectl.
+//!
+//! Data flows one way: flags (`cli`, `options`) → client (`client`) → fetch (`fetch`) →
+//! snapshot (`snapshot`) → evaluate (`engine`, pure) → render (`render`). Each subcommand in `cmd`
+//! wires those steps together and decides nothing itself.
+
+pub mod cli;
+pub mod client;
+pub mod cmd;
+pub mod engine;
+pub mod error;
+pub mod options;
+pub mod render;
+pub mod snapshot;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::Cli;
+use crate::error::{Error, ErrorKind};
+
+/// What a command found, once it ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// What was asked about is fine.
+    Fine,
+    /// The command worked and found a problem (exit code 1).
+    NotFine,
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let mut command = Cli::command();
+    command = command.bin_name(display_name(args.first()));
+    let cli = match command.try_get_matches_from_mut(args).and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { error::exit::USAGE } else { error::exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report(&Error::new(ErrorKind::Io, format!("cannot start the async runtime: {e}"))),
+    };
+    match runtime.block_on(cmd::run(cli)) {
+        Ok(Outcome::Fine) => ExitCode::from(error::exit::OK),
+        Ok(Outcome::NotFine) => ExitCode::from(error::exit::NOT_FINE),
+        Err(e) => report(&e),
+    }
+}
+
+fn report(e: &Error) -> ExitCode {
+    if e.kind != ErrorKind::BrokenPipe {
+        eprintln!("error: {e}");
+    }
+    e.exit_code()
+}
+
+/// `kubectl ds` when kubectl started us (it execs plugins by path, so the parent tells),
+/// otherwise the name we were invoked by.
+fn display_name(argv0: Option<&std::ffi::OsString>) -> String {
+    if parent_is_kubectl() {
+        return cli::DISPLAY_NAME.to_string();
+    }
+    argv0
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "kubectl-ds".to_string())
+}
+
+fn parent_is_kubectl() -> bool {
+    let ppid = std::os::unix::process::parent_id();
+    std::fs::read_to_string(format!("/proc/{ppid}/comm")).is_ok_and(|comm| comm.trim() == "kubectl")
+}
+
+/// `-v` turns on debug logs for this tool; `-vvv` adds the client library's. Headers and bodies are
+/// never logged, so credentials cannot leak through logs.
+fn init_logging(verbosity: u8) {
+    let filter = match verbosity {
+        0 => "warn",
+        1 => "kubectl_ds=info,warn",
+        2 => "kubectl_ds=debug,warn",
+        _ => "kubectl_ds=trace,kube_client=debug,kube_runtime=debug,warn",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

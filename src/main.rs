@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    kubectl_ds::main_with_args(std::env::args_os().collect())
+}

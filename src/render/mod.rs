@@ -1,0 +1,1 @@
+//! Rendering: tables, machine output and live progress.
