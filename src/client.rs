@@ -29,7 +29,11 @@ impl Cluster {
 /// Precedence as in kubectl: `--kubeconfig` (that file only) > `$KUBECONFIG` (merged) >
 /// `~/.kube/config` > in-cluster service account.
 pub async fn connect(c: &Connection) -> Result<Cluster> {
-    let opts = KubeConfigOptions { context: c.context.clone(), cluster: c.cluster.clone(), user: c.user.clone() };
+    let opts = KubeConfigOptions {
+        context: c.context.clone(),
+        cluster: c.cluster.clone(),
+        user: c.user.clone(),
+    };
     let explicit = c.context.is_some() || c.cluster.is_some() || c.user.is_some();
     let config = match (&c.kubeconfig, explicit) {
         (Some(path), _) => {
@@ -75,10 +79,17 @@ fn build(mut config: Config, c: &Connection) -> Result<Cluster> {
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| {
-        Error::new(ErrorKind::InvalidInput, format!("cannot build a client for {server}: {e}"))
-            .with_hint("check the kubeconfig's certificate and credential settings")
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot build a client for {server}: {e}"),
+        )
+        .with_hint("check the kubeconfig's certificate and credential settings")
     })?;
-    Ok(Cluster { client, default_namespace, server })
+    Ok(Cluster {
+        client,
+        default_namespace,
+        server,
+    })
 }
 
 /// What a request was doing, for error messages: "list", "daemonsets", "in namespace x".
@@ -114,7 +125,11 @@ pub fn api_error(server: &str, req: Request<'_>, err: kube::Error) -> Error {
     match err {
         kube::Error::Api(status) => {
             let code = status.code;
-            let msg = if status.message.is_empty() { status.reason.clone() } else { status.message.clone() };
+            let msg = if status.message.is_empty() {
+                status.reason.clone()
+            } else {
+                status.message.clone()
+            };
             match code {
                 403 => {
                     let scope = match req.namespace {
@@ -126,23 +141,38 @@ pub fn api_error(server: &str, req: Request<'_>, err: kube::Error) -> Error {
                         req.verb, req.resource, req.verb, req.resource
                     ))
                 }
-                401 => Error::new(ErrorKind::Unauthorized, format!("{what}: unauthorized: the server at {server} rejected the credentials"))
-                    .with_hint("log in again or refresh the kubeconfig's credentials"),
+                401 => Error::new(
+                    ErrorKind::Unauthorized,
+                    format!("{what}: unauthorized: the server at {server} rejected the credentials"),
+                )
+                .with_hint("log in again or refresh the kubeconfig's credentials"),
                 404 => Error::new(ErrorKind::NotFound, format!("{what}: not found: {msg}")),
                 409 => Error::new(ErrorKind::Conflict, format!("{what}: conflict: {msg}")),
-                _ => Error::new(ErrorKind::Api, format!("{what}: the server at {server} answered {code}: {msg}")),
+                _ => Error::new(
+                    ErrorKind::Api,
+                    format!("{what}: the server at {server} answered {code}: {msg}"),
+                ),
             }
         }
         other => {
             let detail = error_chain(&other);
-            let timeout = detail.contains("timed out") || detail.contains("elapsed") || detail.contains("deadline");
-            let kind = if timeout { ErrorKind::Timeout } else { ErrorKind::Unreachable };
+            let timeout =
+                detail.contains("timed out") || detail.contains("elapsed") || detail.contains("deadline");
+            let kind = if timeout {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Unreachable
+            };
             let hint = if timeout {
                 "the server did not answer in time; raise --request-timeout or check the server's health"
             } else {
                 "check that the cluster is up and that the kubeconfig points at it (`kubectl cluster-info`)"
             };
-            Error::new(kind, format!("{what}: cannot reach the server at {server}: {detail}")).with_hint(hint)
+            Error::new(
+                kind,
+                format!("{what}: cannot reach the server at {server}: {detail}"),
+            )
+            .with_hint(hint)
         }
     }
 }

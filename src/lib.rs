@@ -33,18 +33,34 @@ pub enum Outcome {
 pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
     let mut command = Cli::command();
     command = command.bin_name(display_name(args.first()));
-    let cli = match command.try_get_matches_from_mut(args).and_then(|m| Cli::from_arg_matches(&m)) {
+    let cli = match command
+        .try_get_matches_from_mut(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { error::exit::USAGE } else { error::exit::OK };
+            let code = if e.use_stderr() {
+                error::exit::USAGE
+            } else {
+                error::exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     init_logging(cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return report(&Error::new(ErrorKind::Io, format!("cannot start the async runtime: {e}"))),
+        Err(e) => {
+            return report(&Error::new(
+                ErrorKind::Io,
+                format!("cannot start the async runtime: {e}"),
+            ));
+        }
     };
     match runtime.block_on(cmd::run(cli)) {
         Ok(Outcome::Fine) => ExitCode::from(error::exit::OK),

@@ -23,13 +23,17 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
     let mut total = Duration::ZERO;
     let mut rest = t;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
         if digits == 0 {
             return Err(bad());
         }
         let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let seconds = match unit {
@@ -134,7 +138,11 @@ impl Options {
         let got = self.output.map(output_name).unwrap_or("table");
         Err(Error::usage(format!(
             "`{command}` does not support -o {got}; it supports {}",
-            if names.is_empty() { "only its default output".to_string() } else { names.join(", ") }
+            if names.is_empty() {
+                "only its default output".to_string()
+            } else {
+                names.join(", ")
+            }
         )))
     }
 }
@@ -201,7 +209,12 @@ mod tests {
 
     #[test]
     fn namespace_and_all_namespaces_conflict() {
-        let g = GlobalArgs { namespace: Some("x".into()), all_namespaces: true, request_timeout: "0".into(), ..Default::default() };
+        let g = GlobalArgs {
+            namespace: Some("x".into()),
+            all_namespaces: true,
+            request_timeout: "0".into(),
+            ..Default::default()
+        };
         assert!(Options::from_args(&g).is_err());
     }
 

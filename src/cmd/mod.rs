@@ -1,9 +1,9 @@
 //! One file per subcommand: fetch what is needed → evaluate → render.
 
+use crate::Outcome;
 use crate::cli::{Cli, Command, RolloutCommand};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
-use crate::Outcome;
 
 pub async fn run(cli: Cli) -> Result<Outcome> {
     let opts = Options::from_args(&cli.global)?;
@@ -25,6 +25,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
 }
 
 fn not_yet(name: &str) -> Result<Outcome> {
-    Err(Error::new(ErrorKind::Unsupported, format!("`kubectl ds {name}` is not available in this build yet"))
-        .with_hint("see the README for the commands this version supports"))
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!("`kubectl ds {name}` is not available in this build yet"),
+    )
+    .with_hint("see the README for the commands this version supports"))
 }

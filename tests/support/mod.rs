@@ -1,0 +1,374 @@
+//! The end-to-end test harness: one real control plane per test binary (etcd, kube-apiserver,
+//! kube-controller-manager, kube-scheduler, kwok; see testcluster/), a fresh namespace per test,
+//! and helpers to make fake nodes and wait for the real DaemonSet controller.
+//!
+//! Tests that use the cluster fail, never skip, when it cannot start.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde_json::json;
+
+pub struct TestCluster {
+    pub dir: PathBuf,
+    pub kubeconfig: PathBuf,
+    pub bin_dir: PathBuf,
+}
+
+static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
+/// Nodes are cluster-scoped, so tests that share a cluster take turns.
+static TURN: Mutex<()> = Mutex::new(());
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cluster of this test binary, started on first use. Panics (fails the test) if it cannot start.
+pub fn cluster() -> &'static TestCluster {
+    match CLUSTER.get_or_init(start_cluster) {
+        Ok(c) => c,
+        Err(e) => panic!("the test control plane could not start:\n{e}"),
+    }
+}
+
+fn start_cluster() -> Result<TestCluster, String> {
+    let script = repo_root().join("testcluster/cluster.sh");
+    let out = Command::new(&script)
+        .args(["up", "--owner-pid", &std::process::id().to_string()])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!(
+            "{} up failed ({}):\n{stderr}",
+            script.display(),
+            out.status
+        ));
+    }
+    eprint!("{stderr}");
+    let kubeconfig = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("KUBECONFIG="))
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("cluster.sh printed no KUBECONFIG line:\n{stdout}\n{stderr}"))?;
+    let dir = kubeconfig.parent().map(Path::to_path_buf).unwrap_or_default();
+    let bin_dir = std::fs::read_to_string(dir.join("bin-dir"))
+        .map_err(|e| e.to_string())?
+        .trim()
+        .into();
+    Ok(TestCluster {
+        dir,
+        kubeconfig,
+        bin_dir,
+    })
+}
+
+impl TestCluster {
+    pub async fn client(&self) -> Client {
+        let kc = Kubeconfig::read_from(&self.kubeconfig).expect("read test kubeconfig");
+        let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .expect("kubeconfig");
+        Client::try_from(config).expect("client")
+    }
+
+    /// The tail of each component's log, for failure messages.
+    pub fn logs(&self) -> String {
+        let out = Command::new(repo_root().join("testcluster/cluster.sh"))
+            .args(["logs", &self.dir.to_string_lossy()])
+            .output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn kubectl(&self) -> Command {
+        let mut c = Command::new(self.bin_dir.join("kubectl"));
+        c.arg("--kubeconfig").arg(&self.kubeconfig);
+        c
+    }
+
+    /// Stops one component (e.g. "kube-apiserver"); `start` brings it back with the same flags.
+    pub fn stop(&self, component: &str) {
+        self.script(&["stop", component, &self.dir.to_string_lossy()]);
+    }
+    pub fn start(&self, component: &str) {
+        self.script(&["start", component, &self.dir.to_string_lossy()]);
+    }
+    /// A kubeconfig for a user with a client certificate (for RBAC tests).
+    pub fn user_kubeconfig(&self, user: &str, groups: &[&str]) -> PathBuf {
+        let out = self.script(&["user", &self.dir.to_string_lossy(), user, &groups.join(",")]);
+        PathBuf::from(out.trim())
+    }
+    fn script(&self, args: &[&str]) -> String {
+        let out = Command::new(repo_root().join("testcluster/cluster.sh"))
+            .args(args)
+            .output()
+            .expect("cluster.sh");
+        assert!(
+            out.status.success(),
+            "cluster.sh {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// One test's slice of the cluster: its own namespace; the nodes it creates are removed by the
+/// next test (tests in one binary take turns).
+pub struct TestEnv {
+    pub client: Client,
+    pub ns: String,
+    pub cluster: &'static TestCluster,
+    _turn: MutexGuard<'static, ()>,
+}
+
+pub const TEST_NODE_LABEL: &str = "kubectl-ds.test/node";
+
+impl TestEnv {
+    pub async fn new(name: &str) -> TestEnv {
+        let cluster = cluster();
+        let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let client = cluster.client().await;
+        // Leftover nodes from an earlier test would change every DaemonSet's desired count.
+        let nodes: Api<Node> = Api::all(client.clone());
+        let _ = nodes
+            .delete_collection(
+                &DeleteParams::default(),
+                &ListParams::default().labels(TEST_NODE_LABEL),
+            )
+            .await;
+        wait_until("old test nodes to be gone", Duration::from_secs(30), || async {
+            nodes
+                .list(&ListParams::default().labels(TEST_NODE_LABEL))
+                .await
+                .map(|l| l.items.is_empty())
+                .unwrap_or(false)
+        })
+        .await;
+        let suffix = format!(
+            "{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_micros()
+                & 0xffffff
+        );
+        let ns = format!("{}-{suffix}", name.replace('_', "-"));
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        namespaces
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
+            )
+            .await
+            .expect("create namespace");
+        TestEnv {
+            client,
+            ns,
+            cluster,
+            _turn: turn,
+        }
+    }
+
+    pub fn nodes(&self) -> Api<Node> {
+        Api::all(self.client.clone())
+    }
+    pub fn daemonsets(&self) -> Api<DaemonSet> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+    pub fn pods(&self) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    /// Creates a fake node that kwok keeps Ready.
+    pub async fn create_node(&self, node: NodeSpec) -> Node {
+        let mut labels = node.labels.clone();
+        labels.insert(TEST_NODE_LABEL.into(), "true".into());
+        labels.insert("kubernetes.io/hostname".into(), node.name.clone());
+        labels
+            .entry("kubernetes.io/os".into())
+            .or_insert_with(|| "linux".into());
+        labels
+            .entry("kubernetes.io/arch".into())
+            .or_insert_with(|| "amd64".into());
+        let mut allocatable = node.allocatable.clone();
+        allocatable.entry("cpu".into()).or_insert_with(|| "32".into());
+        allocatable
+            .entry("memory".into())
+            .or_insert_with(|| "128Gi".into());
+        allocatable.entry("pods".into()).or_insert_with(|| "110".into());
+        let taints: Vec<_> = node
+            .taints
+            .iter()
+            .map(|(k, v, e)| json!({"key": k, "value": v, "effect": e}))
+            .collect();
+        let body = json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": node.name, "labels": labels,
+                         "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"}},
+            "spec": {"taints": taints, "unschedulable": node.unschedulable},
+            "status": {"allocatable": allocatable, "capacity": allocatable},
+        });
+        let n: Node = serde_json::from_value(body).expect("node json");
+        self.nodes()
+            .create(&PostParams::default(), &n)
+            .await
+            .expect("create node")
+    }
+
+    pub async fn create_daemonset(&self, body: serde_json::Value) -> DaemonSet {
+        let ds: DaemonSet = serde_json::from_value(body).expect("daemonset json");
+        self.daemonsets()
+            .create(&PostParams::default(), &ds)
+            .await
+            .expect("create daemonset")
+    }
+
+    /// Waits until the controller has observed the DaemonSet's latest generation and `check` holds
+    /// for it; fails the test with the DaemonSet's status and the components' logs otherwise.
+    pub async fn wait_daemonset(
+        &self,
+        name: &str,
+        timeout: Duration,
+        check: impl Fn(&DaemonSet) -> bool,
+    ) -> DaemonSet {
+        let api = self.daemonsets();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let ds = api.get(name).await.expect("get daemonset");
+            let observed = ds
+                .status
+                .as_ref()
+                .and_then(|s| s.observed_generation)
+                .unwrap_or(0);
+            if observed >= ds.metadata.generation.unwrap_or(0) && check(&ds) {
+                return ds;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "daemonset {}/{name} did not settle in {timeout:?}; status: {}\n{}",
+                    self.ns,
+                    serde_json::to_string(&ds.status).unwrap_or_default(),
+                    self.cluster.logs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Runs the kubectl-ds binary against this cluster.
+    pub fn kubectl_ds(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("kubectl-ds").expect("kubectl-ds binary");
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+            .env("KUBECONFIG", &self.cluster.kubeconfig)
+            .arg("--request-timeout=20s");
+        c
+    }
+}
+
+/// A fake node to create.
+#[derive(Default, Clone)]
+pub struct NodeSpec {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// (key, value, effect)
+    pub taints: Vec<(String, String, String)>,
+    pub allocatable: BTreeMap<String, String>,
+    pub unschedulable: bool,
+}
+
+impl NodeSpec {
+    pub fn new(name: &str) -> Self {
+        NodeSpec {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+    pub fn label(mut self, k: &str, v: &str) -> Self {
+        self.labels.insert(k.into(), v.into());
+        self
+    }
+    pub fn taint(mut self, k: &str, v: &str, effect: &str) -> Self {
+        self.taints.push((k.into(), v.into(), effect.into()));
+        self
+    }
+    pub fn allocatable(mut self, resource: &str, q: &str) -> Self {
+        self.allocatable.insert(resource.into(), q.into());
+        self
+    }
+    pub fn cordoned(mut self) -> Self {
+        self.unschedulable = true;
+        self
+    }
+}
+
+/// A minimal DaemonSet body; tests add selectors, tolerations and the like with `merge`.
+pub fn daemonset(name: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [{"name": "agent", "image": "registry.example/agent:1.0",
+                                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
+                    "terminationGracePeriodSeconds": 0
+                }
+            }
+        }
+    })
+}
+
+/// JSON merge (RFC 7386) of `patch` into `base`, for building test objects.
+pub fn merge(mut base: serde_json::Value, patch: serde_json::Value) -> serde_json::Value {
+    json_patch::merge(&mut base, &patch);
+    base
+}
+
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !f().await {
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Pods of a DaemonSet, by node name ("" for unbound).
+pub async fn pods_by_node(env: &TestEnv, ds: &str) -> BTreeMap<String, Vec<Pod>> {
+    let pods = env
+        .pods()
+        .list(&ListParams::default().labels(&format!("app={ds}")))
+        .await
+        .expect("list pods");
+    let mut map: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
+    for p in pods.items {
+        let node = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_default();
+        map.entry(node).or_default().push(p);
+    }
+    map
+}
