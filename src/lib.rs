@@ -9,9 +9,11 @@ pub mod client;
 pub mod cmd;
 pub mod engine;
 pub mod error;
+pub mod fetch;
 pub mod options;
 pub mod render;
 pub mod snapshot;
+pub mod suggest;
 
 use std::process::ExitCode;
 

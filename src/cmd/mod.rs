@@ -1,33 +1,54 @@
 //! One file per subcommand: fetch what is needed → evaluate → render.
 
+pub mod history;
+pub mod pause;
+pub mod restart;
+pub mod resume;
+pub mod rollout_watch;
+pub mod snapshot;
+pub mod status;
+pub mod undo;
+pub mod why_not;
+
 use crate::Outcome;
 use crate::cli::{Cli, Command, RolloutCommand};
+use crate::client::{Cluster, connect};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
 
 pub async fn run(cli: Cli) -> Result<Outcome> {
     let opts = Options::from_args(&cli.global)?;
-    match cli.command {
-        Command::Status(_) => not_yet("status"),
-        Command::WhyNot(_) => not_yet("why-not-scheduled"),
-        Command::Rollout(RolloutCommand::Watch(_)) => not_yet("rollout watch"),
-        Command::History(_) => not_yet("history"),
-        Command::Undo(_) => not_yet("undo"),
-        Command::Pause(_) => not_yet("pause"),
-        Command::Resume(_) => not_yet("resume"),
-        Command::Restart(_) => not_yet("restart"),
-        Command::Snapshot(_) => not_yet("snapshot"),
-        Command::Complete(_) => {
-            let _ = opts;
-            Ok(Outcome::Fine)
-        }
+    match &cli.command {
+        Command::Status(a) => status::run(&opts, a).await,
+        Command::WhyNot(a) => why_not::run(&opts, a).await,
+        Command::Rollout(RolloutCommand::Watch(a)) => rollout_watch::run(&opts, a).await,
+        Command::History(a) => history::run(&opts, a).await,
+        Command::Undo(a) => undo::run(&opts, a).await,
+        Command::Pause(a) => pause::run(&opts, a).await,
+        Command::Resume(a) => resume::run(&opts, a).await,
+        Command::Restart(a) => restart::run(&opts, a).await,
+        Command::Snapshot(a) => snapshot::run(&opts, a).await,
+        Command::Complete(_) => Ok(Outcome::Fine),
     }
 }
 
-fn not_yet(name: &str) -> Result<Outcome> {
-    Err(Error::new(
-        ErrorKind::Unsupported,
-        format!("`kubectl ds {name}` is not available in this build yet"),
-    )
-    .with_hint("see the README for the commands this version supports"))
+/// Connects to the cluster the options point at.
+pub async fn cluster(opts: &Options) -> Result<Cluster> {
+    connect(&opts.connection).await
+}
+
+/// The namespace a single-DaemonSet command works in: `-n`, else the context's. `-A` makes no
+/// sense for one named object.
+pub fn single_namespace(opts: &Options, cluster: &Cluster, command: &str) -> Result<String> {
+    match &opts.scope {
+        crate::options::Scope::All => Err(Error::usage(format!(
+            "`{command}` works on one DaemonSet; use -n NAMESPACE instead of -A"
+        ))),
+        scope => Ok(cluster.namespace(scope).unwrap_or_default().to_string()),
+    }
+}
+
+pub(crate) fn not_yet(name: &str) -> Result<Outcome> {
+    Err(Error::new(ErrorKind::Unsupported, format!("`kubectl ds {name}` is not available in this build yet"))
+        .with_hint("see the README for the commands this version supports"))
 }

@@ -1,1 +1,5 @@
-//! Rendering: tables, machine output and live progress.
+//! Rendering: a human table (comfy-table), machine output (`-o json|yaml`) and live progress.
+//! Nothing here decides anything about Kubernetes; it only shows what the engine found.
+
+pub mod machine;
+pub mod table;
