@@ -2,6 +2,10 @@
 //! no kube client, no tokio, no terminal, no renderers. Fed by a [`crate::snapshot::Snapshot`]
 //! whether that came from a live cluster or a file.
 
+pub mod affinity;
+pub mod eligibility;
+pub mod tolerations;
+
 use serde::Serialize;
 
 /// The rule a reason is about. The serialized names are part of the JSON contract (README).
