@@ -125,3 +125,205 @@ mod tests {
         assert_eq!(selector_string(&sel), "app=agent,tier in (a,b),x notin (c),y,!z");
     }
 }
+
+// ---- snapshots for the analysis commands ----
+
+use k8s_openapi::api::core::v1::{Event, Node};
+
+use crate::snapshot::Snapshot;
+
+/// Where the analysis commands look for DaemonSets.
+#[derive(Debug, Clone)]
+pub enum DsScope {
+    /// Every namespace.
+    All,
+    /// One namespace.
+    Namespace(String),
+    /// One DaemonSet.
+    One { namespace: String, name: String },
+}
+
+impl DsScope {
+    fn namespace(&self) -> Option<&str> {
+        match self {
+            DsScope::All => None,
+            DsScope::Namespace(ns) | DsScope::One { namespace: ns, .. } => Some(ns),
+        }
+    }
+}
+
+fn api_for<K>(cluster: &Cluster, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as Resource>::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(cluster.client.clone(), ns),
+        None => Api::all(cluster.client.clone()),
+    }
+}
+
+/// Gets one node; when it does not exist, names the closest existing nodes.
+pub async fn get_node(cluster: &Cluster, name: &str) -> Result<Node> {
+    let api: Api<Node> = Api::all(cluster.client.clone());
+    let req = Request { verb: "get", resource: "nodes", namespace: None };
+    match api.get_opt(name).await.map_err(|e| api_error(&cluster.server, req, e))? {
+        Some(node) => Ok(node),
+        None => {
+            let list_req = Request { verb: "list", resource: "nodes", namespace: None };
+            let names: Vec<String> = api
+                .list_metadata(&ListParams::default())
+                .await
+                .map_err(|e| api_error(&cluster.server, list_req, e))
+                .map(|l| l.items.into_iter().map(|n| n.name_any()).collect())
+                .unwrap_or_default();
+            Err(node_not_found(name, &names))
+        }
+    }
+}
+
+pub fn node_not_found(name: &str, existing: &[String]) -> Error {
+    let hint = did_you_mean(name, existing);
+    let hint = if !hint.is_empty() {
+        hint
+    } else if existing.is_empty() {
+        "the cluster has no nodes".to_string()
+    } else {
+        "list the nodes with `kubectl get nodes`".to_string()
+    };
+    Error::new(ErrorKind::NotFound, format!("node {name:?} not found")).with_hint(hint)
+}
+
+async fn daemonsets_in(cluster: &Cluster, scope: &DsScope, selector: Option<&str>) -> Result<Vec<DaemonSet>> {
+    match scope {
+        DsScope::One { namespace, name } => Ok(vec![get_daemonset(cluster, namespace, name).await?]),
+        _ => {
+            let ns = scope.namespace();
+            let api: Api<DaemonSet> = api_for(cluster, ns);
+            let mut params = ListParams::default();
+            if let Some(sel) = selector {
+                params = params.labels(sel);
+            }
+            list_all(cluster, &api, &params, Request { verb: "list", resource: "daemonsets", namespace: ns }).await
+        }
+    }
+}
+
+async fn failed_create_events(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<Event>> {
+    let api: Api<Event> = api_for(cluster, namespace);
+    let params = ListParams::default().fields("involvedObject.kind=DaemonSet,reason=FailedCreate");
+    list_all(cluster, &api, &params, Request { verb: "list", resource: "events", namespace }).await
+}
+
+async fn revisions_in(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<ControllerRevision>> {
+    let api: Api<ControllerRevision> = api_for(cluster, namespace);
+    let req = Request { verb: "list", resource: "controllerrevisions", namespace };
+    list_all(cluster, &api, &ListParams::default(), req).await
+}
+
+async fn pods_with_fields(cluster: &Cluster, namespace: Option<&str>, fields: &str) -> Result<Vec<Pod>> {
+    let api: Api<Pod> = api_for(cluster, namespace);
+    let req = Request { verb: "list", resource: "pods", namespace };
+    list_all(cluster, &api, &ListParams::default().fields(fields), req).await
+}
+
+/// Everything `why-not NODE` needs, in one round of concurrent requests: the node, the
+/// DaemonSets, the pods bound to the node plus unbound pods aimed at it, revisions and
+/// FailedCreate events.
+pub async fn why_not_snapshot(cluster: &Cluster, node: &str, scope: &DsScope, selector: Option<&str>) -> Result<Snapshot> {
+    let ns = scope.namespace();
+    let node_field = format!("spec.nodeName={node}");
+    let (node_obj, daemonsets, bound, unbound, revisions, events) = futures::try_join!(
+        get_node(cluster, node),
+        daemonsets_in(cluster, scope, selector),
+        pods_with_fields(cluster, ns, &node_field),
+        pods_with_fields(cluster, ns, "spec.nodeName="),
+        revisions_in(cluster, ns),
+        failed_create_events(cluster, ns),
+    )?;
+    let mut pods = bound;
+    pods.extend(unbound.into_iter().filter(|p| crate::engine::pods::target_node(p) == Some(node)));
+    Ok(Snapshot {
+        nodes: vec![node_obj],
+        daemonsets,
+        pods,
+        revisions,
+        events,
+        taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
+    })
+}
+
+/// Everything `status DS` needs: the DaemonSet, every node, its pods, its revisions and events,
+/// plus the pods bound to nodes where one of its pods is Pending (for the local fit check).
+pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> Result<Snapshot> {
+    let ds = get_daemonset(cluster, namespace, name).await?;
+    let nodes_api: Api<Node> = Api::all(cluster.client.clone());
+    let nodes_req = Request { verb: "list", resource: "nodes", namespace: None };
+    let all = ListParams::default();
+    let (nodes, pods, revisions, events) = futures::try_join!(
+        list_all(cluster, &nodes_api, &all, nodes_req),
+        daemonset_pods(cluster, &ds),
+        daemonset_revisions(cluster, &ds),
+        failed_create_events(cluster, Some(namespace)),
+    )?;
+    let mut pods = pods;
+    let pending_nodes: Vec<String> = pods
+        .iter()
+        .filter(|p| !crate::engine::pods::is_bound(p))
+        .filter_map(|p| crate::engine::pods::target_node(p).map(str::to_string))
+        .take(20)
+        .collect();
+    let neighbours = futures::future::try_join_all(
+        pending_nodes.iter().map(|n| async move { pods_with_fields(cluster, None, &format!("spec.nodeName={n}")).await }),
+    )
+    .await?;
+    pods.extend(neighbours.into_iter().flatten());
+    Ok(Snapshot {
+        nodes,
+        daemonsets: vec![ds],
+        pods,
+        revisions,
+        events,
+        taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
+    })
+}
+
+/// The DaemonSets for `status` without a name.
+pub async fn list_daemonsets(cluster: &Cluster, scope: &DsScope, selector: Option<&str>) -> Result<Vec<DaemonSet>> {
+    daemonsets_in(cluster, scope, selector).await
+}
+
+/// Everything the analysis needs, for `kubectl ds snapshot`: nodes, DaemonSets, their pods,
+/// revisions and FailedCreate events, plus the pods bound to nodes where a DaemonSet pod is Pending.
+pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<&str>) -> Result<Snapshot> {
+    let ns = scope.namespace();
+    let nodes_api: Api<Node> = Api::all(cluster.client.clone());
+    let nodes_req = Request { verb: "list", resource: "nodes", namespace: None };
+    let pods_api: Api<Pod> = api_for(cluster, ns);
+    let pods_req = Request { verb: "list", resource: "pods", namespace: ns };
+    let all = ListParams::default();
+    let (nodes, daemonsets, pods, revisions, events) = futures::try_join!(
+        list_all(cluster, &nodes_api, &all, nodes_req),
+        daemonsets_in(cluster, scope, selector),
+        list_all(cluster, &pods_api, &all, pods_req),
+        revisions_in(cluster, ns),
+        failed_create_events(cluster, ns),
+    )?;
+    let ds_uids: std::collections::HashSet<&str> = daemonsets.iter().filter_map(|d| d.metadata.uid.as_deref()).collect();
+    let pending_nodes: std::collections::HashSet<String> = pods
+        .iter()
+        .filter(|p| crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u)))
+        .filter(|p| !crate::engine::pods::is_bound(p))
+        .filter_map(|p| crate::engine::pods::target_node(p).map(str::to_string))
+        .collect();
+    let keep = |p: &Pod| {
+        crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u))
+            || p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| pending_nodes.contains(n))
+    };
+    let pods: Vec<Pod> = pods.into_iter().filter(|p| keep(p)).collect();
+    let revisions = revisions
+        .into_iter()
+        .filter(|r| r.metadata.owner_references.iter().flatten().any(|o| ds_uids.contains(o.uid.as_str())))
+        .collect();
+    Ok(Snapshot { nodes, daemonsets, pods, revisions, events, taken_at: Some(k8s_openapi::jiff::Timestamp::now()) })
+}

@@ -4,7 +4,12 @@
 
 pub mod affinity;
 pub mod eligibility;
+pub mod fit;
+pub mod pods;
+pub mod quantity;
+pub mod revisions;
 pub mod tolerations;
+pub mod verdict;
 
 use serde::Serialize;
 

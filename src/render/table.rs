@@ -22,7 +22,7 @@ pub fn render(style: Style, header: &[&str], rows: Vec<Vec<Cell>>) -> String {
         table.force_no_tty();
     }
     if style.headers {
-        table.set_header(header.iter().map(|h| Cell::new(h)));
+        table.set_header(header.iter().map(Cell::new));
     }
     let empty = rows.is_empty();
     table.add_rows(rows);

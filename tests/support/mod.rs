@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -26,7 +26,7 @@ pub struct TestCluster {
 
 static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
 /// Nodes are cluster-scoped, so tests that share a cluster take turns.
-static TURN: Mutex<()> = Mutex::new(());
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -129,7 +129,7 @@ pub struct TestEnv {
     pub client: Client,
     pub ns: String,
     pub cluster: &'static TestCluster,
-    _turn: MutexGuard<'static, ()>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 pub const TEST_NODE_LABEL: &str = "kubectl-ds.test/node";
@@ -137,7 +137,7 @@ pub const TEST_NODE_LABEL: &str = "kubectl-ds.test/node";
 impl TestEnv {
     pub async fn new(name: &str) -> TestEnv {
         let cluster = cluster();
-        let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let turn = TURN.lock().await;
         let client = cluster.client().await;
         // Leftover nodes from an earlier test would change every DaemonSet's desired count.
         let nodes: Api<Node> = Api::all(client.clone());

@@ -1,0 +1,304 @@
+//! One verdict per (DaemonSet, node): the controller's eligibility, joined with the DaemonSet's
+//! pods, the node and the events, in the words of the JSON contract (README, "JSON schema").
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use serde::Serialize;
+
+use super::eligibility::{Check, node_should_run_daemon_pod};
+use super::fit::why_not_fit;
+use super::pods::{
+    controller_order, is_bound, is_ready, is_terminating, is_updated, node_ready, phase, pod_problems, revision_hash,
+    target_node,
+};
+use super::{Reason, Rule};
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictKind {
+    /// A pod of this DaemonSet is on the node and Ready.
+    Running,
+    /// A pod is bound to the node but not Ready.
+    NotReady,
+    /// A pod exists for the node but is not bound.
+    Pending,
+    /// The node is eligible and no pod exists.
+    Missing,
+    /// A pod is there but the node is no longer eligible.
+    Misscheduled,
+    /// The controller places no pod here.
+    NotEligible,
+}
+
+impl VerdictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Running => "running",
+            VerdictKind::NotReady => "not-ready",
+            VerdictKind::Pending => "pending",
+            VerdictKind::Missing => "missing",
+            VerdictKind::Misscheduled => "misscheduled",
+            VerdictKind::NotEligible => "not-eligible",
+        }
+    }
+
+    /// Whether this verdict is what the controller intends: a Ready pod where one should be, or
+    /// no pod where none should be.
+    pub fn is_fine(self) -> bool {
+        matches!(self, VerdictKind::Running | VerdictKind::NotEligible)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub namespace: String,
+    pub daemonset: String,
+    pub node: String,
+    pub verdict: VerdictKind,
+    /// The pod the verdict is about (the oldest of the node's pods, as the controller picks), if any.
+    pub pod: Option<String>,
+    pub reasons: Vec<Reason>,
+    pub should_run: bool,
+    pub should_continue_running: bool,
+    /// Whether the pod runs the DaemonSet's current revision; null without a pod or when the
+    /// current revision is not known.
+    pub updated: Option<bool>,
+    /// The pod's controller-revision-hash.
+    pub revision: Option<String>,
+    /// Every rule evaluated (only with `-o wide`/`--explain`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+}
+
+impl Verdict {
+    /// The reason to show in one table cell.
+    pub fn main_reason(&self) -> &str {
+        self.reasons.first().map(|r| r.message.as_str()).unwrap_or("")
+    }
+}
+
+/// The snapshot, indexed for many verdicts: pods by owning DaemonSet and target node, pods
+/// bound to each node, nodes by name, the current revision of each DaemonSet.
+pub struct Index<'a> {
+    pub snapshot: &'a Snapshot,
+    nodes: HashMap<&'a str, &'a Node>,
+    /// DaemonSet uid → node name → the DaemonSet's pods for that node.
+    ds_pods: HashMap<&'a str, HashMap<&'a str, Vec<&'a Pod>>>,
+    /// node name → every pod bound to it (any owner), for the scheduler-layer check.
+    bound: HashMap<&'a str, Vec<&'a Pod>>,
+    /// DaemonSet uid → its current controller-revision-hash, when known.
+    current_hash: HashMap<&'a str, String>,
+}
+
+/// The uid of the DaemonSet that controls a pod, if a DaemonSet does.
+pub fn controller_uid(pod: &Pod) -> Option<&str> {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true) && r.kind == "DaemonSet")
+        .map(|r| r.uid.as_str())
+}
+
+impl<'a> Index<'a> {
+    pub fn new(snapshot: &'a Snapshot) -> Self {
+        let nodes = snapshot.nodes.iter().filter_map(|n| Some((n.metadata.name.as_deref()?, n))).collect();
+        let mut ds_pods: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
+        let mut bound: HashMap<&str, Vec<&Pod>> = HashMap::new();
+        for pod in &snapshot.pods {
+            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty()) {
+                bound.entry(node).or_default().push(pod);
+            }
+            if let (Some(uid), Some(node)) = (controller_uid(pod), target_node(pod)) {
+                ds_pods.entry(uid).or_default().entry(node).or_default().push(pod);
+            }
+        }
+        for per_node in ds_pods.values_mut() {
+            for pods in per_node.values_mut() {
+                pods.sort_by(|a, b| controller_order(a, b));
+            }
+        }
+        let mut current_hash = HashMap::new();
+        for ds in &snapshot.daemonsets {
+            if let Some(uid) = ds.metadata.uid.as_deref()
+                && let Some(hash) = super::revisions::current_hash(ds, &snapshot.revisions)
+            {
+                current_hash.insert(uid, hash);
+            }
+        }
+        Index { snapshot, nodes, ds_pods, bound, current_hash }
+    }
+
+    pub fn node(&self, name: &str) -> Option<&'a Node> {
+        self.nodes.get(name).copied()
+    }
+
+    /// The DaemonSet's pods mapped to a node, oldest first.
+    pub fn pods_for(&self, ds: &DaemonSet, node: &str) -> &[&'a Pod] {
+        ds.metadata
+            .uid
+            .as_deref()
+            .and_then(|uid| self.ds_pods.get(uid))
+            .and_then(|m| m.get(node))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The DaemonSet's current revision hash, if its ControllerRevisions say.
+    pub fn current_hash(&self, ds: &DaemonSet) -> Option<&str> {
+        ds.metadata.uid.as_deref().and_then(|uid| self.current_hash.get(uid)).map(String::as_str)
+    }
+
+    /// The verdict for one DaemonSet on one node.
+    pub fn verdict(&self, ds: &DaemonSet, node: &Node, explain: bool) -> Verdict {
+        let node_name = node.metadata.name.as_deref().unwrap_or("");
+        let elig = node_should_run_daemon_pod(node, ds);
+        // Since 1.28 pods that are terminal and being deleted no longer count for anything.
+        let (pods, gone): (Vec<&Pod>, Vec<&Pod>) = self
+            .pods_for(ds, node_name)
+            .iter()
+            .partition(|p| !(is_terminating(p) && matches!(phase(p), "Succeeded" | "Failed")));
+        let hash = self.current_hash(ds);
+        let generation = template_generation(ds);
+
+        let mut verdict = Verdict {
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            daemonset: ds.metadata.name.clone().unwrap_or_default(),
+            node: node_name.to_string(),
+            verdict: VerdictKind::NotEligible,
+            pod: None,
+            reasons: Vec::new(),
+            should_run: elig.should_run,
+            should_continue_running: elig.should_continue_running,
+            updated: None,
+            revision: None,
+            checks: if explain { elig.checks.clone() } else { Vec::new() },
+        };
+
+        let Some(pod) = pods.first().copied() else {
+            if elig.should_run {
+                verdict.verdict = VerdictKind::Missing;
+                verdict.reasons = self.missing_reasons(ds, node_name, &gone);
+            } else {
+                verdict.reasons = elig.reasons;
+                if let Err(text) = node_ready(node) {
+                    verdict.reasons.push(Reason::new(Rule::NodeNotReady, text));
+                }
+            }
+            return verdict;
+        };
+
+        verdict.pod = pod.metadata.name.clone();
+        verdict.revision = revision_hash(pod).map(str::to_string);
+        verdict.updated = (hash.is_some() || generation.is_some()).then(|| is_updated(pod, hash, generation));
+        if pods.len() > 1 {
+            verdict.reasons.push(Reason::new(
+                Rule::Controller,
+                format!("{} pods of this DaemonSet are on the node; the controller keeps the oldest", pods.len()),
+            ));
+        }
+
+        if !elig.should_run {
+            verdict.verdict = VerdictKind::Misscheduled;
+            let mut reasons = elig.reasons;
+            let stays = if elig.should_continue_running {
+                "the pod stays: only NoSchedule taints are untolerated, and the controller keeps existing pods (counted in numberMisscheduled)"
+            } else {
+                "the controller deletes this pod: the node no longer qualifies"
+            };
+            reasons.push(Reason::new(Rule::Controller, stays));
+            if let Err(text) = node_ready(node) {
+                reasons.push(Reason::new(Rule::NodeNotReady, text));
+            }
+            reasons.append(&mut verdict.reasons);
+            verdict.reasons = reasons;
+            return verdict;
+        }
+
+        if !is_bound(pod) {
+            verdict.verdict = VerdictKind::Pending;
+            let bound = self.bound.get(node_name).map(Vec::as_slice).unwrap_or(&[]);
+            let mut reasons = pod_problems(pod, Some(node));
+            reasons.extend(why_not_fit(pod, node, bound));
+            verdict.reasons.extend(reasons);
+        } else if is_ready(pod) {
+            verdict.verdict = VerdictKind::Running;
+            if is_terminating(pod) {
+                verdict.reasons.push(Reason::new(Rule::Controller, "the pod is terminating"));
+            }
+        } else {
+            verdict.verdict = VerdictKind::NotReady;
+            verdict.reasons.extend(pod_problems(pod, Some(node)));
+        }
+        verdict
+    }
+
+    /// Why an eligible node has no pod: the controller's side of things.
+    fn missing_reasons(&self, ds: &DaemonSet, node: &str, gone: &[&Pod]) -> Vec<Reason> {
+        let mut reasons = Vec::new();
+        if ds.metadata.deletion_timestamp.is_some() {
+            reasons.push(Reason::new(Rule::Controller, "the DaemonSet is being deleted"));
+        }
+        let generation = ds.metadata.generation.unwrap_or(0);
+        let observed = ds.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+        if observed < generation {
+            reasons.push(Reason::new(
+                Rule::Controller,
+                format!("the controller has not caught up yet (observedGeneration {observed} < generation {generation})"),
+            ));
+        }
+        for pod in gone {
+            reasons.push(Reason::new(
+                Rule::Controller,
+                format!(
+                    "the previous pod {} is terminating; the controller creates a new one once it is gone",
+                    pod.metadata.name.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+        if let Some(event) = latest_failed_create(&self.snapshot.events, ds) {
+            reasons.push(Reason::new(
+                Rule::Controller,
+                format!("FailedCreate: {}", event.message.as_deref().unwrap_or("").trim()),
+            ));
+        }
+        if reasons.is_empty() {
+            let age = self.node(node).and_then(|n| n.metadata.creation_timestamp.as_ref()).zip(self.snapshot.taken_at);
+            let new_node = age.is_some_and(|(created, now)| now.duration_since(created.0).as_secs() < 30);
+            reasons.push(Reason::new(
+                Rule::Controller,
+                if new_node {
+                    "the node is new; the controller creates the pod on its next sync".to_string()
+                } else {
+                    "no pod exists although the node is eligible; check the DaemonSet's events and the controller manager"
+                        .to_string()
+                },
+            ));
+        }
+        reasons
+    }
+}
+
+/// The template generation the controller stamps on pods (`pod-template-generation`).
+pub fn template_generation(ds: &DaemonSet) -> Option<i64> {
+    ds.metadata.annotations.as_ref()?.get("deprecated.daemonset.template.generation")?.parse().ok()
+}
+
+fn latest_failed_create<'e>(events: &'e [Event], ds: &DaemonSet) -> Option<&'e Event> {
+    let uid = ds.metadata.uid.as_deref();
+    let name = ds.metadata.name.as_deref();
+    events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+        .filter(|e| {
+            let o = &e.involved_object;
+            o.kind.as_deref() == Some("DaemonSet")
+                && (o.uid.as_deref() == uid || (o.uid.is_none() && o.name.as_deref() == name))
+                && o.namespace == ds.metadata.namespace
+        })
+        .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)))
+}
