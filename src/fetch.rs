@@ -15,14 +15,22 @@ use crate::suggest::did_you_mean;
 const PAGE: u32 = 500;
 
 /// Lists every object matching `params`, page by page.
-pub async fn list_all<K>(cluster: &Cluster, api: &Api<K>, params: &ListParams, req: Request<'_>) -> Result<Vec<K>>
+pub async fn list_all<K>(
+    cluster: &Cluster,
+    api: &Api<K>,
+    params: &ListParams,
+    req: Request<'_>,
+) -> Result<Vec<K>>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
     let mut items = Vec::new();
     let mut params = params.clone().limit(PAGE);
     loop {
-        let page = api.list(&params).await.map_err(|e| api_error(&cluster.server, req, e))?;
+        let page = api
+            .list(&params)
+            .await
+            .map_err(|e| api_error(&cluster.server, req, e))?;
         items.extend(page.items);
         match page.metadata.continue_ {
             Some(token) if !token.is_empty() => params = params.continue_token(&token),
@@ -34,11 +42,23 @@ where
 /// Gets one DaemonSet; when it does not exist, says so and names the closest existing ones.
 pub async fn get_daemonset(cluster: &Cluster, namespace: &str, name: &str) -> Result<DaemonSet> {
     let api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), namespace);
-    let req = Request { verb: "get", resource: "daemonsets", namespace: Some(namespace) };
-    match api.get_opt(name).await.map_err(|e| api_error(&cluster.server, req, e))? {
+    let req = Request {
+        verb: "get",
+        resource: "daemonsets",
+        namespace: Some(namespace),
+    };
+    match api
+        .get_opt(name)
+        .await
+        .map_err(|e| api_error(&cluster.server, req, e))?
+    {
         Some(ds) => Ok(ds),
         None => {
-            let list_req = Request { verb: "list", resource: "daemonsets", namespace: Some(namespace) };
+            let list_req = Request {
+                verb: "list",
+                resource: "daemonsets",
+                namespace: Some(namespace),
+            };
             let names: Vec<String> = list_all(cluster, &api, &ListParams::default(), list_req)
                 .await
                 .map(|l| l.iter().map(|d| d.name_any()).collect())
@@ -57,7 +77,11 @@ pub fn daemonset_not_found(name: &str, namespace: &str, existing: &[String]) -> 
             format!("DaemonSets in namespace {namespace}: {}", existing.join(", "))
         };
     }
-    Error::new(ErrorKind::NotFound, format!("daemonset {name:?} not found in namespace {namespace}")).with_hint(hint)
+    Error::new(
+        ErrorKind::NotFound,
+        format!("daemonset {name:?} not found in namespace {namespace}"),
+    )
+    .with_hint(hint)
 }
 
 /// The label selector of a DaemonSet as a string for list requests (`a=b,c in (d),!e`).
@@ -79,31 +103,58 @@ pub fn selector_string(selector: &LabelSelector) -> String {
     parts.join(",")
 }
 
-fn controlled_by(owner_uid: Option<&str>, refs: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>>) -> bool {
+fn controlled_by(
+    owner_uid: Option<&str>,
+    refs: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>>,
+) -> bool {
     let Some(uid) = owner_uid else { return false };
-    refs.into_iter().flatten().any(|r| r.controller == Some(true) && r.uid == uid)
+    refs.into_iter()
+        .flatten()
+        .any(|r| r.controller == Some(true) && r.uid == uid)
 }
 
 /// The pods a DaemonSet controls (controller ownerReference UID), found by its selector.
 pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
     let ns = ds.namespace().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
-    let selector = ds.spec.as_ref().map(|s| selector_string(&s.selector)).unwrap_or_default();
-    let req = Request { verb: "list", resource: "pods", namespace: Some(&ns) };
+    let selector = ds
+        .spec
+        .as_ref()
+        .map(|s| selector_string(&s.selector))
+        .unwrap_or_default();
+    let req = Request {
+        verb: "list",
+        resource: "pods",
+        namespace: Some(&ns),
+    };
     let pods = list_all(cluster, &api, &ListParams::default().labels(&selector), req).await?;
     let uid = ds.metadata.uid.as_deref();
-    Ok(pods.into_iter().filter(|p| controlled_by(uid, p.metadata.owner_references.as_ref())).collect())
+    Ok(pods
+        .into_iter()
+        .filter(|p| controlled_by(uid, p.metadata.owner_references.as_ref()))
+        .collect())
 }
 
 /// The ControllerRevisions a DaemonSet controls, as `kubectl rollout history` finds them.
 pub async fn daemonset_revisions(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<ControllerRevision>> {
     let ns = ds.namespace().unwrap_or_default();
     let api: Api<ControllerRevision> = Api::namespaced(cluster.client.clone(), &ns);
-    let selector = ds.spec.as_ref().map(|s| selector_string(&s.selector)).unwrap_or_default();
-    let req = Request { verb: "list", resource: "controllerrevisions", namespace: Some(&ns) };
+    let selector = ds
+        .spec
+        .as_ref()
+        .map(|s| selector_string(&s.selector))
+        .unwrap_or_default();
+    let req = Request {
+        verb: "list",
+        resource: "controllerrevisions",
+        namespace: Some(&ns),
+    };
     let revisions = list_all(cluster, &api, &ListParams::default().labels(&selector), req).await?;
     let uid = ds.metadata.uid.as_deref();
-    Ok(revisions.into_iter().filter(|r| controlled_by(uid, r.metadata.owner_references.as_ref())).collect())
+    Ok(revisions
+        .into_iter()
+        .filter(|r| controlled_by(uid, r.metadata.owner_references.as_ref()))
+        .collect())
 }
 
 #[cfg(test)]
@@ -116,10 +167,26 @@ mod tests {
         let sel = LabelSelector {
             match_labels: Some([("app".to_string(), "agent".to_string())].into()),
             match_expressions: Some(vec![
-                LabelSelectorRequirement { key: "tier".into(), operator: "In".into(), values: Some(vec!["a".into(), "b".into()]) },
-                LabelSelectorRequirement { key: "x".into(), operator: "NotIn".into(), values: Some(vec!["c".into()]) },
-                LabelSelectorRequirement { key: "y".into(), operator: "Exists".into(), values: None },
-                LabelSelectorRequirement { key: "z".into(), operator: "DoesNotExist".into(), values: None },
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["a".into(), "b".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "x".into(),
+                    operator: "NotIn".into(),
+                    values: Some(vec!["c".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "y".into(),
+                    operator: "Exists".into(),
+                    values: None,
+                },
+                LabelSelectorRequirement {
+                    key: "z".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
             ]),
         };
         assert_eq!(selector_string(&sel), "app=agent,tier in (a,b),x notin (c),y,!z");
@@ -166,11 +233,23 @@ where
 /// Gets one node; when it does not exist, names the closest existing nodes.
 pub async fn get_node(cluster: &Cluster, name: &str) -> Result<Node> {
     let api: Api<Node> = Api::all(cluster.client.clone());
-    let req = Request { verb: "get", resource: "nodes", namespace: None };
-    match api.get_opt(name).await.map_err(|e| api_error(&cluster.server, req, e))? {
+    let req = Request {
+        verb: "get",
+        resource: "nodes",
+        namespace: None,
+    };
+    match api
+        .get_opt(name)
+        .await
+        .map_err(|e| api_error(&cluster.server, req, e))?
+    {
         Some(node) => Ok(node),
         None => {
-            let list_req = Request { verb: "list", resource: "nodes", namespace: None };
+            let list_req = Request {
+                verb: "list",
+                resource: "nodes",
+                namespace: None,
+            };
             let names: Vec<String> = api
                 .list_metadata(&ListParams::default())
                 .await
@@ -204,7 +283,17 @@ async fn daemonsets_in(cluster: &Cluster, scope: &DsScope, selector: Option<&str
             if let Some(sel) = selector {
                 params = params.labels(sel);
             }
-            list_all(cluster, &api, &params, Request { verb: "list", resource: "daemonsets", namespace: ns }).await
+            list_all(
+                cluster,
+                &api,
+                &params,
+                Request {
+                    verb: "list",
+                    resource: "daemonsets",
+                    namespace: ns,
+                },
+            )
+            .await
         }
     }
 }
@@ -212,25 +301,48 @@ async fn daemonsets_in(cluster: &Cluster, scope: &DsScope, selector: Option<&str
 async fn failed_create_events(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<Event>> {
     let api: Api<Event> = api_for(cluster, namespace);
     let params = ListParams::default().fields("involvedObject.kind=DaemonSet,reason=FailedCreate");
-    list_all(cluster, &api, &params, Request { verb: "list", resource: "events", namespace }).await
+    list_all(
+        cluster,
+        &api,
+        &params,
+        Request {
+            verb: "list",
+            resource: "events",
+            namespace,
+        },
+    )
+    .await
 }
 
 async fn revisions_in(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<ControllerRevision>> {
     let api: Api<ControllerRevision> = api_for(cluster, namespace);
-    let req = Request { verb: "list", resource: "controllerrevisions", namespace };
+    let req = Request {
+        verb: "list",
+        resource: "controllerrevisions",
+        namespace,
+    };
     list_all(cluster, &api, &ListParams::default(), req).await
 }
 
 async fn pods_with_fields(cluster: &Cluster, namespace: Option<&str>, fields: &str) -> Result<Vec<Pod>> {
     let api: Api<Pod> = api_for(cluster, namespace);
-    let req = Request { verb: "list", resource: "pods", namespace };
+    let req = Request {
+        verb: "list",
+        resource: "pods",
+        namespace,
+    };
     list_all(cluster, &api, &ListParams::default().fields(fields), req).await
 }
 
 /// Everything `why-not NODE` needs, in one round of concurrent requests: the node, the
 /// DaemonSets, the pods bound to the node plus unbound pods aimed at it, revisions and
 /// FailedCreate events.
-pub async fn why_not_snapshot(cluster: &Cluster, node: &str, scope: &DsScope, selector: Option<&str>) -> Result<Snapshot> {
+pub async fn why_not_snapshot(
+    cluster: &Cluster,
+    node: &str,
+    scope: &DsScope,
+    selector: Option<&str>,
+) -> Result<Snapshot> {
     let ns = scope.namespace();
     let node_field = format!("spec.nodeName={node}");
     let (node_obj, daemonsets, bound, unbound, revisions, events) = futures::try_join!(
@@ -242,7 +354,11 @@ pub async fn why_not_snapshot(cluster: &Cluster, node: &str, scope: &DsScope, se
         failed_create_events(cluster, ns),
     )?;
     let mut pods = bound;
-    pods.extend(unbound.into_iter().filter(|p| crate::engine::pods::target_node(p) == Some(node)));
+    pods.extend(
+        unbound
+            .into_iter()
+            .filter(|p| crate::engine::pods::target_node(p) == Some(node)),
+    );
     Ok(Snapshot {
         nodes: vec![node_obj],
         daemonsets,
@@ -258,7 +374,11 @@ pub async fn why_not_snapshot(cluster: &Cluster, node: &str, scope: &DsScope, se
 pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> Result<Snapshot> {
     let ds = get_daemonset(cluster, namespace, name).await?;
     let nodes_api: Api<Node> = Api::all(cluster.client.clone());
-    let nodes_req = Request { verb: "list", resource: "nodes", namespace: None };
+    let nodes_req = Request {
+        verb: "list",
+        resource: "nodes",
+        namespace: None,
+    };
     let all = ListParams::default();
     let (nodes, pods, revisions, events) = futures::try_join!(
         list_all(cluster, &nodes_api, &all, nodes_req),
@@ -274,7 +394,9 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
         .take(20)
         .collect();
     let neighbours = futures::future::try_join_all(
-        pending_nodes.iter().map(|n| async move { pods_with_fields(cluster, None, &format!("spec.nodeName={n}")).await }),
+        pending_nodes
+            .iter()
+            .map(|n| async move { pods_with_fields(cluster, None, &format!("spec.nodeName={n}")).await }),
     )
     .await?;
     pods.extend(neighbours.into_iter().flatten());
@@ -289,7 +411,11 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
 }
 
 /// The DaemonSets for `status` without a name.
-pub async fn list_daemonsets(cluster: &Cluster, scope: &DsScope, selector: Option<&str>) -> Result<Vec<DaemonSet>> {
+pub async fn list_daemonsets(
+    cluster: &Cluster,
+    scope: &DsScope,
+    selector: Option<&str>,
+) -> Result<Vec<DaemonSet>> {
     daemonsets_in(cluster, scope, selector).await
 }
 
@@ -298,9 +424,17 @@ pub async fn list_daemonsets(cluster: &Cluster, scope: &DsScope, selector: Optio
 pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<&str>) -> Result<Snapshot> {
     let ns = scope.namespace();
     let nodes_api: Api<Node> = Api::all(cluster.client.clone());
-    let nodes_req = Request { verb: "list", resource: "nodes", namespace: None };
+    let nodes_req = Request {
+        verb: "list",
+        resource: "nodes",
+        namespace: None,
+    };
     let pods_api: Api<Pod> = api_for(cluster, ns);
-    let pods_req = Request { verb: "list", resource: "pods", namespace: ns };
+    let pods_req = Request {
+        verb: "list",
+        resource: "pods",
+        namespace: ns,
+    };
     let all = ListParams::default();
     let (nodes, daemonsets, pods, revisions, events) = futures::try_join!(
         list_all(cluster, &nodes_api, &all, nodes_req),
@@ -309,7 +443,10 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         revisions_in(cluster, ns),
         failed_create_events(cluster, ns),
     )?;
-    let ds_uids: std::collections::HashSet<&str> = daemonsets.iter().filter_map(|d| d.metadata.uid.as_deref()).collect();
+    let ds_uids: std::collections::HashSet<&str> = daemonsets
+        .iter()
+        .filter_map(|d| d.metadata.uid.as_deref())
+        .collect();
     let pending_nodes: std::collections::HashSet<String> = pods
         .iter()
         .filter(|p| crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u)))
@@ -318,12 +455,101 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         .collect();
     let keep = |p: &Pod| {
         crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u))
-            || p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| pending_nodes.contains(n))
+            || p.spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_ref())
+                .is_some_and(|n| pending_nodes.contains(n))
     };
     let pods: Vec<Pod> = pods.into_iter().filter(|p| keep(p)).collect();
     let revisions = revisions
         .into_iter()
-        .filter(|r| r.metadata.owner_references.iter().flatten().any(|o| ds_uids.contains(o.uid.as_str())))
+        .filter(|r| {
+            r.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| ds_uids.contains(o.uid.as_str()))
+        })
         .collect();
-    Ok(Snapshot { nodes, daemonsets, pods, revisions, events, taken_at: Some(k8s_openapi::jiff::Timestamp::now()) })
+    Ok(Snapshot {
+        nodes,
+        daemonsets,
+        pods,
+        revisions,
+        events,
+        taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
+    })
+}
+
+// ---- conditional writes ----
+
+/// For the end-to-end tests only: milliseconds to wait after a write is computed and before it is
+/// sent, so a test can change the object in between. Announced on stderr when used.
+pub const TEST_PAUSE_BEFORE_WRITE: &str = "KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE";
+
+/// Patches the DaemonSet `read` only if it is still the version that was read. The patch body must
+/// carry `read`'s `metadata.resourceVersion`; the server then applies all of it, or refuses it with
+/// 409 Conflict and applies nothing. A conflict becomes an error naming both versions.
+pub async fn patch_daemonset_if_unchanged(
+    cluster: &Cluster,
+    read: &DaemonSet,
+    patch: &kube::api::Patch<serde_json::Value>,
+) -> Result<DaemonSet> {
+    use kube::api::{Patch, PatchParams};
+    let ns = read.namespace().unwrap_or_default();
+    let name = read.name_any();
+    let read_version = read.resource_version().unwrap_or_default();
+    let body = match patch {
+        Patch::Merge(b) | Patch::Strategic(b) => Some(b),
+        _ => None,
+    };
+    let carried = body
+        .and_then(|b| b.pointer("/metadata/resourceVersion"))
+        .and_then(|v| v.as_str());
+    if read_version.is_empty() || carried != Some(read_version.as_str()) {
+        return Err(Error::new(
+            ErrorKind::Api,
+            format!("refusing to patch daemonset {name:?}: the write is not conditional on the version that was read"),
+        )
+        .with_hint("this is a bug in kubectl-ds; please report it"));
+    }
+    if let Some(ms) = std::env::var(TEST_PAUSE_BEFORE_WRITE)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        eprintln!("kubectl-ds: {TEST_PAUSE_BEFORE_WRITE}: waiting {ms} ms before writing");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    let api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), &ns);
+    let params = PatchParams {
+        field_manager: Some("kubectl-ds".into()),
+        ..PatchParams::default()
+    };
+    match api.patch(&name, &params, patch).await {
+        Ok(ds) => Ok(ds),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            let now = match api.get_opt(&name).await {
+                Ok(Some(ds)) => ds.resource_version().map(|v| format!("now {v}")),
+                Ok(None) => Some("now deleted".to_string()),
+                Err(_) => None,
+            };
+            let versions = match now {
+                Some(now) => format!("resourceVersion {read_version}, {now}"),
+                None => format!("resourceVersion {read_version}"),
+            };
+            Err(Error::new(
+                ErrorKind::Conflict,
+                format!("daemonset {name:?} in namespace {ns} changed since it was read ({versions}); nothing was changed"),
+            )
+            .with_hint("run the command again"))
+        }
+        Err(e) => {
+            let req = Request {
+                verb: "patch",
+                resource: "daemonsets",
+                namespace: Some(&ns),
+            };
+            Err(api_error(&cluster.server, req, e))
+        }
+    }
 }

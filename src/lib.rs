@@ -4,6 +4,7 @@
 //! snapshot (`snapshot`) → evaluate (`engine`, pure) → render (`render`). Each subcommand in `cmd`
 //! wires those steps together and decides nothing itself.
 
+pub mod analysis;
 pub mod cli;
 pub mod client;
 pub mod cmd;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod fetch;
 pub mod options;
 pub mod render;
+pub mod selector;
 pub mod snapshot;
 pub mod suggest;
 

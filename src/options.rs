@@ -106,7 +106,7 @@ impl Options {
         let timeout = parse_duration("--request-timeout", &g.request_timeout)?;
         let request_timeout = (!timeout.is_zero()).then_some(timeout);
         if let Some(sel) = &g.selector {
-            validate_selector(sel)?;
+            crate::selector::Selector::parse(sel)?;
         }
         Ok(Options {
             scope,
@@ -154,16 +154,6 @@ pub fn output_name(f: OutputFormat) -> &'static str {
         OutputFormat::Yaml => "yaml",
         OutputFormat::Name => "name",
     }
-}
-
-/// A label selector is checked locally only for the obvious mistakes; the server has the final word.
-fn validate_selector(sel: &str) -> Result<()> {
-    if sel.trim().is_empty() || sel.split(',').any(|part| part.trim().is_empty()) {
-        return Err(Error::usage(format!(
-            "invalid label selector {sel:?}: expected comma-separated requirements such as app=agent,tier!=test"
-        )));
-    }
-    Ok(())
 }
 
 /// Color only on a terminal, and never when NO_COLOR is set (any non-empty value) or TERM=dumb,
@@ -216,11 +206,5 @@ mod tests {
             ..Default::default()
         };
         assert!(Options::from_args(&g).is_err());
-    }
-
-    #[test]
-    fn empty_selector_parts_are_rejected() {
-        assert!(validate_selector("app=a,,b=c").is_err());
-        assert!(validate_selector("app=a,tier!=test").is_ok());
     }
 }

@@ -1,10 +1,348 @@
-//! `kubectl ds status`.
+//! `kubectl ds status [DAEMONSET]`: DaemonSet health; with a name, per-node coverage.
 
-use crate::cli::StatusArgs;
-use crate::error::Result;
-use crate::options::Options;
+use std::io::Write;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use serde::Serialize;
+
 use crate::Outcome;
+use crate::analysis::{Filter, coverage, require_nodes, select};
+use crate::cli::{OutputFormat, StatusArgs};
+use crate::engine::revisions::current_hash;
+use crate::engine::verdict::{Verdict, template_generation};
+use crate::error::Result;
+use crate::fetch::{DsScope, list_daemonsets, status_snapshot};
+use crate::options::{Options, Scope};
+use crate::render::table::{Style, TableCell, Tone, render, status_cell};
+use crate::render::{machine, verdicts};
+use crate::snapshot::{Snapshot, load, parse_source};
 
-pub async fn run(_opts: &Options, _args: &StatusArgs) -> Result<Outcome> {
-    super::not_yet("status")
+/// The annotation `pause` records the previous update strategy in.
+pub const PAUSED_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
+
+/// One DaemonSet's counters, as the controller reports them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub namespace: String,
+    pub name: String,
+    pub desired: i32,
+    pub current: i32,
+    pub ready: i32,
+    pub up_to_date: i32,
+    pub available: i32,
+    pub misscheduled: i32,
+    pub update_strategy: String,
+    pub paused: bool,
+    pub observed_generation: i64,
+    pub generation: i64,
+    pub created: Option<String>,
+}
+
+impl Summary {
+    pub fn of(ds: &DaemonSet) -> Summary {
+        let s = ds.status.clone().unwrap_or_default();
+        let strategy = ds.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
+        let kind = strategy
+            .and_then(|s| s.type_.clone())
+            .unwrap_or_else(|| "RollingUpdate".into());
+        let detail = strategy.and_then(|s| s.rolling_update.as_ref()).map(|r| {
+            let v = |q: &Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>| match q {
+                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i)) => i.to_string(),
+                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s)) => s.clone(),
+                None => "-".into(),
+            };
+            format!(
+                "maxUnavailable {}, maxSurge {}",
+                v(&r.max_unavailable),
+                v(&r.max_surge)
+            )
+        });
+        let update_strategy = match (kind.as_str(), detail) {
+            ("RollingUpdate", Some(d)) => format!("RollingUpdate ({d})"),
+            (k, _) => k.to_string(),
+        };
+        Summary {
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            name: ds.metadata.name.clone().unwrap_or_default(),
+            desired: s.desired_number_scheduled,
+            current: s.current_number_scheduled,
+            ready: s.number_ready,
+            up_to_date: s.updated_number_scheduled.unwrap_or(0),
+            available: s.number_available.unwrap_or(0),
+            misscheduled: s.number_misscheduled,
+            update_strategy,
+            paused: ds
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(PAUSED_ANNOTATION)),
+            observed_generation: s.observed_generation.unwrap_or(0),
+            generation: ds.metadata.generation.unwrap_or(0),
+            created: ds.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+        }
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.available >= self.desired && self.misscheduled == 0
+    }
+}
+
+pub async fn run(opts: &Options, args: &StatusArgs) -> Result<Outcome> {
+    use OutputFormat::*;
+    opts.require_output("status", &[None, Some(Wide), Some(Json), Some(Yaml)])?;
+    match (&args.daemonset, &args.snapshot) {
+        (None, None) => {
+            let cluster = super::cluster(opts).await?;
+            let scope = match cluster.namespace(&opts.scope) {
+                Some(ns) => DsScope::Namespace(ns.to_string()),
+                None => DsScope::All,
+            };
+            let list = list_daemonsets(&cluster, &scope, opts.selector.as_deref()).await?;
+            let mut refs: Vec<&DaemonSet> = list.iter().collect();
+            refs.sort_by(|a, b| {
+                (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+            });
+            overview(opts, &refs, cluster.namespace(&opts.scope).map(str::to_string))
+        }
+        (None, Some(file)) => {
+            let snapshot = load(&parse_source(file))?;
+            let filter = Filter {
+                namespace: snapshot_namespace(opts),
+                name: None,
+                selector: opts.selector.clone(),
+            };
+            let list = select(&snapshot, &filter)?;
+            overview(opts, &list, filter.namespace.clone())
+        }
+        (Some(name), Some(file)) => {
+            let snapshot = load(&parse_source(file))?;
+            require_nodes(&snapshot, file)?;
+            let filter = Filter {
+                namespace: snapshot_namespace(opts),
+                name: Some(name.clone()),
+                selector: None,
+            };
+            let ds = select(&snapshot, &filter)?.into_iter().next().cloned();
+            detail(opts, &snapshot, ds)
+        }
+        (Some(name), None) => {
+            let cluster = super::cluster(opts).await?;
+            let namespace = super::single_namespace(opts, &cluster, "status DAEMONSET")?;
+            let snapshot = status_snapshot(&cluster, &namespace, name).await?;
+            let ds = snapshot.daemonsets.first().cloned();
+            detail(opts, &snapshot, ds)
+        }
+    }
+}
+
+fn snapshot_namespace(opts: &Options) -> Option<String> {
+    match &opts.scope {
+        Scope::Namespace(ns) => Some(ns.clone()),
+        Scope::All | Scope::ContextDefault => None,
+    }
+}
+
+fn age(created: Option<&str>) -> String {
+    let Some(t) = created.and_then(|c| c.parse::<k8s_openapi::jiff::Timestamp>().ok()) else {
+        return "-".into();
+    };
+    let secs = k8s_openapi::jiff::Timestamp::now()
+        .duration_since(t)
+        .as_secs()
+        .max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn overview(opts: &Options, list: &[&DaemonSet], namespace: Option<String>) -> Result<Outcome> {
+    let summaries: Vec<Summary> = list.iter().map(|d| Summary::of(d)).collect();
+    let mut out = std::io::stdout().lock();
+    match opts.output {
+        Some(format @ (OutputFormat::Json | OutputFormat::Yaml)) => machine::write(
+            &mut out,
+            format,
+            &List {
+                api_version: "kubectl-ds/v1",
+                kind: "DaemonSetSummaryList",
+                items: &summaries,
+            },
+        )?,
+        _ if summaries.is_empty() => writeln!(
+            out,
+            "No DaemonSets found{}.",
+            namespace
+                .map(|n| format!(" in namespace {n}"))
+                .unwrap_or_default()
+        )?,
+        _ => {
+            let style = Style {
+                headers: !opts.no_headers,
+                color: opts.color,
+            };
+            let rows = summaries
+                .iter()
+                .map(|s| {
+                    let tone = if s.healthy() { Tone::Good } else { Tone::Bad };
+                    let strategy = if s.paused {
+                        format!("{} (paused)", s.update_strategy)
+                    } else {
+                        s.update_strategy.clone()
+                    };
+                    vec![
+                        TableCell::new(&s.namespace),
+                        TableCell::new(&s.name),
+                        TableCell::new(s.desired),
+                        TableCell::new(s.current),
+                        status_cell(
+                            s.ready.to_string(),
+                            if s.ready >= s.desired { Tone::Good } else { tone },
+                            opts.color,
+                        ),
+                        TableCell::new(s.up_to_date),
+                        status_cell(s.available.to_string(), tone, opts.color),
+                        status_cell(
+                            s.misscheduled.to_string(),
+                            if s.misscheduled > 0 {
+                                Tone::Warn
+                            } else {
+                                Tone::Neutral
+                            },
+                            opts.color,
+                        ),
+                        TableCell::new(strategy),
+                        TableCell::new(age(s.created.as_deref())),
+                    ]
+                })
+                .collect();
+            let header = [
+                "NAMESPACE",
+                "NAME",
+                "DESIRED",
+                "CURRENT",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "MISSCHEDULED",
+                "STRATEGY",
+                "AGE",
+            ];
+            out.write_all(render(style, &header, rows).as_bytes())?;
+        }
+    }
+    out.flush()?;
+    Ok(if summaries.iter().all(Summary::healthy) {
+        Outcome::Fine
+    } else {
+        Outcome::NotFine
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List<'a, T: Serialize> {
+    api_version: &'static str,
+    kind: &'static str,
+    items: &'a [T],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Detail<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    summary: &'a Summary,
+    current_revision: Option<&'a str>,
+    nodes: &'a [Verdict],
+}
+
+fn detail(opts: &Options, snapshot: &Snapshot, ds: Option<DaemonSet>) -> Result<Outcome> {
+    let Some(ds) = ds else {
+        return Err(crate::error::Error::not_found(
+            "the DaemonSet is not in the data that was read",
+        ));
+    };
+    let explain = opts.output == Some(OutputFormat::Wide);
+    let summary = Summary::of(&ds);
+    let found = coverage(snapshot, &ds, explain);
+    let hash = current_hash(&ds, &snapshot.revisions);
+    let mut out = std::io::stdout().lock();
+    if let Some(format @ (OutputFormat::Json | OutputFormat::Yaml)) = opts.output {
+        let doc = Detail {
+            api_version: "kubectl-ds/v1",
+            kind: "DaemonSetStatus",
+            summary: &summary,
+            current_revision: hash.as_deref(),
+            nodes: &found,
+        };
+        machine::write(&mut out, format, &doc)?;
+    } else {
+        let style = Style {
+            headers: !opts.no_headers,
+            color: opts.color,
+        };
+        writeln!(out, "DaemonSet {}/{}", summary.namespace, summary.name)?;
+        writeln!(
+            out,
+            "  desired {}, current {}, ready {}, up-to-date {}, available {}, misscheduled {}",
+            summary.desired,
+            summary.current,
+            summary.ready,
+            summary.up_to_date,
+            summary.available,
+            summary.misscheduled
+        )?;
+        let paused = if summary.paused {
+            " — PAUSED by kubectl ds pause (resume with `kubectl ds resume`)"
+        } else {
+            ""
+        };
+        writeln!(out, "  update strategy: {}{paused}", summary.update_strategy)?;
+        match &hash {
+            Some(h) => writeln!(out, "  current revision: {h}")?,
+            None => writeln!(
+                out,
+                "  current revision: not created yet (the controller has not synced this template)"
+            )?,
+        }
+        if summary.observed_generation < summary.generation {
+            writeln!(
+                out,
+                "  the controller has not caught up: observedGeneration {} < generation {}",
+                summary.observed_generation, summary.generation
+            )?;
+        }
+        writeln!(out)?;
+        out.write_all(verdicts::coverage_table(&found, style, 5).as_bytes())?;
+        let generation = template_generation(&ds);
+        let outdated: Vec<&Verdict> = found.iter().filter(|v| v.updated == Some(false)).collect();
+        if !outdated.is_empty() && (hash.is_some() || generation.is_some()) {
+            writeln!(out, "\n{} pods run an older revision:", outdated.len())?;
+            for v in outdated.iter().take(10) {
+                writeln!(
+                    out,
+                    "  {} on {} (revision {})",
+                    v.pod.as_deref().unwrap_or("-"),
+                    v.node,
+                    v.revision.as_deref().unwrap_or("-")
+                )?;
+            }
+            if outdated.len() > 10 {
+                writeln!(out, "  … {} more", outdated.len() - 10)?;
+            }
+        }
+        if explain {
+            out.write_all(verdicts::explain(&found, opts.color).as_bytes())?;
+        }
+    }
+    out.flush()?;
+    Ok(if found.iter().all(|v| v.verdict.is_fine()) {
+        Outcome::Fine
+    } else {
+        Outcome::NotFine
+    })
 }

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::eligibility::{Check, node_should_run_daemon_pod};
 use super::fit::why_not_fit;
 use super::pods::{
-    controller_order, is_bound, is_ready, is_terminating, is_updated, node_ready, phase, pod_problems, revision_hash,
-    target_node,
+    controller_order, is_bound, is_ready, is_terminating, is_updated, node_ready, phase, pod_problems,
+    revision_hash, target_node,
 };
 use super::{Reason, Rule};
 use crate::snapshot::Snapshot;
@@ -106,11 +106,20 @@ pub fn controller_uid(pod: &Pod) -> Option<&str> {
 
 impl<'a> Index<'a> {
     pub fn new(snapshot: &'a Snapshot) -> Self {
-        let nodes = snapshot.nodes.iter().filter_map(|n| Some((n.metadata.name.as_deref()?, n))).collect();
+        let nodes = snapshot
+            .nodes
+            .iter()
+            .filter_map(|n| Some((n.metadata.name.as_deref()?, n)))
+            .collect();
         let mut ds_pods: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
         let mut bound: HashMap<&str, Vec<&Pod>> = HashMap::new();
         for pod in &snapshot.pods {
-            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty()) {
+            if let Some(node) = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .filter(|n| !n.is_empty())
+            {
                 bound.entry(node).or_default().push(pod);
             }
             if let (Some(uid), Some(node)) = (controller_uid(pod), target_node(pod)) {
@@ -130,7 +139,13 @@ impl<'a> Index<'a> {
                 current_hash.insert(uid, hash);
             }
         }
-        Index { snapshot, nodes, ds_pods, bound, current_hash }
+        Index {
+            snapshot,
+            nodes,
+            ds_pods,
+            bound,
+            current_hash,
+        }
     }
 
     pub fn node(&self, name: &str) -> Option<&'a Node> {
@@ -150,7 +165,11 @@ impl<'a> Index<'a> {
 
     /// The DaemonSet's current revision hash, if its ControllerRevisions say.
     pub fn current_hash(&self, ds: &DaemonSet) -> Option<&str> {
-        ds.metadata.uid.as_deref().and_then(|uid| self.current_hash.get(uid)).map(String::as_str)
+        ds.metadata
+            .uid
+            .as_deref()
+            .and_then(|uid| self.current_hash.get(uid))
+            .map(String::as_str)
     }
 
     /// The verdict for one DaemonSet on one node.
@@ -198,7 +217,10 @@ impl<'a> Index<'a> {
         if pods.len() > 1 {
             verdict.reasons.push(Reason::new(
                 Rule::Controller,
-                format!("{} pods of this DaemonSet are on the node; the controller keeps the oldest", pods.len()),
+                format!(
+                    "{} pods of this DaemonSet are on the node; the controller keeps the oldest",
+                    pods.len()
+                ),
             ));
         }
 
@@ -222,13 +244,15 @@ impl<'a> Index<'a> {
         if !is_bound(pod) {
             verdict.verdict = VerdictKind::Pending;
             let bound = self.bound.get(node_name).map(Vec::as_slice).unwrap_or(&[]);
-            let mut reasons = pod_problems(pod, Some(node));
-            reasons.extend(why_not_fit(pod, node, bound));
-            verdict.reasons.extend(reasons);
+            // The local check names the exact shortfall; the scheduler's message follows it.
+            verdict.reasons.extend(why_not_fit(pod, node, bound));
+            verdict.reasons.extend(pod_problems(pod, Some(node)));
         } else if is_ready(pod) {
             verdict.verdict = VerdictKind::Running;
             if is_terminating(pod) {
-                verdict.reasons.push(Reason::new(Rule::Controller, "the pod is terminating"));
+                verdict
+                    .reasons
+                    .push(Reason::new(Rule::Controller, "the pod is terminating"));
             }
         } else {
             verdict.verdict = VerdictKind::NotReady;
@@ -244,7 +268,11 @@ impl<'a> Index<'a> {
             reasons.push(Reason::new(Rule::Controller, "the DaemonSet is being deleted"));
         }
         let generation = ds.metadata.generation.unwrap_or(0);
-        let observed = ds.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+        let observed = ds
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0);
         if observed < generation {
             reasons.push(Reason::new(
                 Rule::Controller,
@@ -267,7 +295,10 @@ impl<'a> Index<'a> {
             ));
         }
         if reasons.is_empty() {
-            let age = self.node(node).and_then(|n| n.metadata.creation_timestamp.as_ref()).zip(self.snapshot.taken_at);
+            let age = self
+                .node(node)
+                .and_then(|n| n.metadata.creation_timestamp.as_ref())
+                .zip(self.snapshot.taken_at);
             let new_node = age.is_some_and(|(created, now)| now.duration_since(created.0).as_secs() < 30);
             reasons.push(Reason::new(
                 Rule::Controller,
@@ -285,7 +316,12 @@ impl<'a> Index<'a> {
 
 /// The template generation the controller stamps on pods (`pod-template-generation`).
 pub fn template_generation(ds: &DaemonSet) -> Option<i64> {
-    ds.metadata.annotations.as_ref()?.get("deprecated.daemonset.template.generation")?.parse().ok()
+    ds.metadata
+        .annotations
+        .as_ref()?
+        .get("deprecated.daemonset.template.generation")?
+        .parse()
+        .ok()
 }
 
 fn latest_failed_create<'e>(events: &'e [Event], ds: &DaemonSet) -> Option<&'e Event> {
@@ -300,5 +336,10 @@ fn latest_failed_create<'e>(events: &'e [Event], ds: &DaemonSet) -> Option<&'e E
                 && (o.uid.as_deref() == uid || (o.uid.is_none() && o.name.as_deref() == name))
                 && o.namespace == ds.metadata.namespace
         })
-        .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0).or(e.event_time.as_ref().map(|t| t.0)))
+        .max_by_key(|e| {
+            e.last_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or(e.event_time.as_ref().map(|t| t.0))
+        })
 }

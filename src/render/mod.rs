@@ -2,4 +2,6 @@
 //! Nothing here decides anything about Kubernetes; it only shows what the engine found.
 
 pub mod machine;
+pub mod progress;
 pub mod table;
+pub mod verdicts;
