@@ -9,7 +9,7 @@ use crate::Outcome;
 use crate::analysis::{Filter, coverage, require_nodes, select};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::engine::revisions::current_hash;
-use crate::engine::verdict::{Verdict, template_generation};
+use crate::engine::verdict::{Verdict, VerdictKind, template_generation};
 use crate::error::Result;
 use crate::fetch::{DsScope, list_daemonsets, status_snapshot};
 use crate::options::{Options, Scope};
@@ -308,6 +308,21 @@ fn detail(opts: &Options, snapshot: &Snapshot, ds: Option<DaemonSet>) -> Result<
                 out,
                 "  current revision: not created yet (the controller has not synced this template)"
             )?,
+        }
+        // The controller's counters can lag: since 1.36 it does not re-sync a DaemonSet when a
+        // node gains a NoSchedule-only taint (e.g. not-ready) while a pod is there.
+        let desired_now = found.iter().filter(|v| v.should_run).count() as i32;
+        let misscheduled_now = found
+            .iter()
+            .filter(|v| v.verdict == VerdictKind::Misscheduled)
+            .count() as i32;
+        if desired_now != summary.desired || misscheduled_now != summary.misscheduled {
+            writeln!(
+                out,
+                "  note: by the controller's own rules the nodes now give desired {desired_now}, misscheduled {misscheduled_now}; \
+                 its status still says {} and {} (it updates them on its next sync of this DaemonSet)",
+                summary.desired, summary.misscheduled
+            )?;
         }
         if summary.observed_generation < summary.generation {
             writeln!(

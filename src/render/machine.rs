@@ -11,8 +11,10 @@ use crate::error::{Error, ErrorKind, Result};
 pub fn write(out: &mut impl Write, format: OutputFormat, value: &impl Serialize) -> Result<()> {
     match format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, value)
-                .map_err(|e| Error::new(ErrorKind::Io, format!("writing JSON: {e}")))?;
+            serde_json::to_writer_pretty(&mut *out, value).map_err(|e| match e.io_error_kind() {
+                Some(kind) => Error::from(std::io::Error::from(kind)),
+                None => Error::new(ErrorKind::Io, format!("writing JSON: {e}")),
+            })?;
             out.write_all(b"\n")?;
         }
         OutputFormat::Yaml => {
