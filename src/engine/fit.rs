@@ -14,7 +14,13 @@ use super::{Reason, Rule};
 pub fn pod_requests(spec: &PodSpec) -> BTreeMap<String, i128> {
     let mut total: BTreeMap<String, i128> = BTreeMap::new();
     for c in &spec.containers {
-        for (k, q) in c.resources.as_ref().and_then(|r| r.requests.as_ref()).into_iter().flatten() {
+        for (k, q) in c
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .into_iter()
+            .flatten()
+        {
             *total.entry(k.clone()).or_default() += parse_milli(&q.0).unwrap_or(0);
         }
     }
@@ -45,14 +51,19 @@ pub fn pod_requests(spec: &PodSpec) -> BTreeMap<String, i128> {
 }
 
 fn is_terminal(pod: &Pod) -> bool {
-    matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"))
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
 }
 
 /// Why `pod` does not fit `node` next to `bound` (the pods already bound to that node); empty if
 /// it fits. `bound` may include the pod itself; it is skipped.
 pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    let Some(spec) = pod.spec.as_ref() else { return reasons };
+    let Some(spec) = pod.spec.as_ref() else {
+        return reasons;
+    };
     let node_name = node.metadata.name.as_deref().unwrap_or("");
     let others: Vec<&Pod> = bound
         .iter()
@@ -72,7 +83,10 @@ pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
     if others.len() as i128 + 1 > max_pods {
         reasons.push(Reason::new(
             Rule::Resources,
-            format!("Too many pods: node {node_name} allows {max_pods} pods and {} are bound to it", others.len()),
+            format!(
+                "Too many pods: node {node_name} allows {max_pods} pods and {} are bound to it",
+                others.len()
+            ),
         ));
     }
     let mut used: BTreeMap<String, i128> = BTreeMap::new();
@@ -94,12 +108,12 @@ pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
             reasons.push(Reason::new(
                 Rule::Resources,
                 format!(
-                    "Insufficient {resource}: the pod requests {} but only {} of the node's {} allocatable is free ({} requested by {} pods)",
+                    "Insufficient {resource}: the pod requests {} but only {} of the node's {} allocatable is free ({} requested by {})",
                     format_milli(&resource, want),
                     format_milli(&resource, free),
                     format_milli(&resource, have),
                     format_milli(&resource, in_use),
-                    others.len()
+                    count(others.len(), "pod")
                 ),
             ));
         }
@@ -126,15 +140,26 @@ pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
     reasons
 }
 
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
 /// (hostPort, protocol, hostIP) of every container port that claims a host port.
 fn host_ports(spec: &PodSpec) -> Vec<(i32, String, String)> {
-    let containers = spec.containers.iter().chain(spec.init_containers.iter().flatten());
+    let containers = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten());
     containers
         .flat_map(|c| c.ports.iter().flatten())
         .filter_map(|p| {
             let port = p.host_port.filter(|h| *h > 0)?;
             let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-            let ip = p.host_ip.clone().filter(|i| !i.is_empty() && i != "::").unwrap_or_else(|| "0.0.0.0".into());
+            let ip = p
+                .host_ip
+                .clone()
+                .filter(|i| !i.is_empty() && i != "::")
+                .unwrap_or_else(|| "0.0.0.0".into());
             Some((port, protocol, ip))
         })
         .collect()
@@ -174,7 +199,11 @@ mod tests {
         let pending = pod("p", json!({"nvidia.com/gpu": "1"}), json!([]));
         let r = why_not_fit(&pending, &n, &[&other]);
         assert!(r.iter().any(|r| r.message.starts_with("Too many pods")), "{r:?}");
-        assert!(r.iter().any(|r| r.message.starts_with("Insufficient nvidia.com/gpu")), "{r:?}");
+        assert!(
+            r.iter()
+                .any(|r| r.message.starts_with("Insufficient nvidia.com/gpu")),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -182,15 +211,21 @@ mod tests {
         let n = node(json!({"cpu": "8", "pods": "10"}));
         let holder = pod("a", json!({}), json!([{"containerPort": 9100, "hostPort": 9100}]));
         let same = pod("p", json!({}), json!([{"containerPort": 9100, "hostPort": 9100}]));
-        let udp = pod("q", json!({}), json!([{"containerPort": 9100, "hostPort": 9100, "protocol": "UDP"}]));
+        let udp = pod(
+            "q",
+            json!({}),
+            json!([{"containerPort": 9100, "hostPort": 9100, "protocol": "UDP"}]),
+        );
         assert_eq!(why_not_fit(&same, &n, &[&holder])[0].rule, Rule::HostPort);
         assert!(why_not_fit(&udp, &n, &[&holder]).is_empty());
     }
 
     #[test]
     fn init_containers_count_as_the_largest_one() {
-        let spec: PodSpec = serde_json::from_value(json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}],
-            "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "500m"}}}]}))
+        let spec: PodSpec = serde_json::from_value(
+            json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}],
+            "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "500m"}}}]}),
+        )
         .unwrap();
         assert_eq!(pod_requests(&spec)["cpu"], 500);
     }
