@@ -489,23 +489,25 @@ pub const TEST_PAUSE_BEFORE_WRITE: &str = "KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE";
 
 /// Patches the DaemonSet `read` only if it is still the version that was read. The patch body must
 /// carry `read`'s `metadata.resourceVersion`; the server then applies all of it, or refuses it with
-/// 409 Conflict and applies nothing. A conflict becomes an error naming both versions.
+/// 409 Conflict and applies nothing. After a conflict the DaemonSet is read again: if only its
+/// status moved on (the controller writes it all the time during a rollout), the same write is
+/// sent again at the new version; any other change becomes an error naming both versions.
 pub async fn patch_daemonset_if_unchanged(
     cluster: &Cluster,
     read: &DaemonSet,
     patch: &kube::api::Patch<serde_json::Value>,
 ) -> Result<DaemonSet> {
     use kube::api::{Patch, PatchParams};
+    const ATTEMPTS: usize = 5;
     let ns = read.namespace().unwrap_or_default();
     let name = read.name_any();
     let read_version = read.resource_version().unwrap_or_default();
-    let body = match patch {
-        Patch::Merge(b) | Patch::Strategic(b) => Some(b),
-        _ => None,
+    let (body, strategic) = match patch {
+        Patch::Merge(b) => (b, false),
+        Patch::Strategic(b) => (b, true),
+        _ => (&serde_json::Value::Null, false),
     };
-    let carried = body
-        .and_then(|b| b.pointer("/metadata/resourceVersion"))
-        .and_then(|v| v.as_str());
+    let carried = body.pointer("/metadata/resourceVersion").and_then(|v| v.as_str());
     if read_version.is_empty() || carried != Some(read_version.as_str()) {
         return Err(Error::new(
             ErrorKind::Api,
@@ -525,31 +527,60 @@ pub async fn patch_daemonset_if_unchanged(
         field_manager: Some("kubectl-ds".into()),
         ..PatchParams::default()
     };
-    match api.patch(&name, &params, patch).await {
-        Ok(ds) => Ok(ds),
-        Err(kube::Error::Api(status)) if status.code == 409 => {
-            let now = match api.get_opt(&name).await {
-                Ok(Some(ds)) => ds.resource_version().map(|v| format!("now {v}")),
-                Ok(None) => Some("now deleted".to_string()),
-                Err(_) => None,
-            };
-            let versions = match now {
-                Some(now) => format!("resourceVersion {read_version}, {now}"),
-                None => format!("resourceVersion {read_version}"),
-            };
-            Err(Error::new(
-                ErrorKind::Conflict,
-                format!("daemonset {name:?} in namespace {ns} changed since it was read ({versions}); nothing was changed"),
-            )
-            .with_hint("run the command again"))
-        }
-        Err(e) => {
-            let req = Request {
-                verb: "patch",
-                resource: "daemonsets",
-                namespace: Some(&ns),
-            };
-            Err(api_error(&cluster.server, req, e))
+    let req = Request {
+        verb: "patch",
+        resource: "daemonsets",
+        namespace: Some(&ns),
+    };
+    let mut body = body.clone();
+    for attempt in 1..=ATTEMPTS {
+        let patch = if strategic {
+            Patch::Strategic(&body)
+        } else {
+            Patch::Merge(&body)
+        };
+        match api.patch(&name, &params, &patch).await {
+            Ok(ds) => return Ok(ds),
+            Err(kube::Error::Api(status)) if status.code == 409 => {
+                let get_req = Request {
+                    verb: "get",
+                    resource: "daemonsets",
+                    namespace: Some(&ns),
+                };
+                let now = api
+                    .get_opt(&name)
+                    .await
+                    .map_err(|e| api_error(&cluster.server, get_req, e))?;
+                let now_version = match &now {
+                    Some(now)
+                        if attempt < ATTEMPTS && crate::engine::history::only_status_changed(read, now) =>
+                    {
+                        let version = now.resource_version().unwrap_or_default();
+                        tracing::info!(
+                            "daemonset {name:?}: only its status changed since it was read; writing again at \
+                             resourceVersion {version}"
+                        );
+                        body = crate::engine::history::with_resource_version(body, &version);
+                        continue;
+                    }
+                    Some(now) => format!("now {}", now.resource_version().unwrap_or_default()),
+                    None => "now deleted".to_string(),
+                };
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "daemonset {name:?} in namespace {ns} changed since it was read (resourceVersion \
+                         {read_version}, {now_version}); nothing was changed"
+                    ),
+                )
+                .with_hint("run the command again"));
+            }
+            Err(e) => return Err(api_error(&cluster.server, req, e)),
         }
     }
+    Err(Error::new(
+        ErrorKind::Conflict,
+        format!("daemonset {name:?} in namespace {ns} kept changing while it was being written; nothing was changed"),
+    )
+    .with_hint("run the command again"))
 }

@@ -5,6 +5,7 @@
 pub mod affinity;
 pub mod eligibility;
 pub mod fit;
+pub mod history;
 pub mod pods;
 pub mod quantity;
 pub mod revisions;

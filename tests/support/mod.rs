@@ -372,3 +372,122 @@ pub async fn pods_by_node(env: &TestEnv, ds: &str) -> BTreeMap<String, Vec<Pod>>
     }
     map
 }
+
+/// Merge-patches a DaemonSet (RFC 7386), as a concurrent user or the test's own setup would.
+pub async fn patch_daemonset(env: &TestEnv, name: &str, patch: serde_json::Value) -> DaemonSet {
+    env.daemonsets()
+        .patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(patch),
+        )
+        .await
+        .expect("patch daemonset")
+}
+
+/// Waits until a DaemonSet has `n` pods, all of them updated and available, and none left over.
+pub async fn wait_rolled_out(env: &TestEnv, name: &str, n: i32) -> DaemonSet {
+    let ds = env
+        .wait_daemonset(name, Duration::from_secs(120), |ds| {
+            let s = ds.status.as_ref().unwrap();
+            s.desired_number_scheduled == n
+                && s.current_number_scheduled == n
+                && s.updated_number_scheduled == Some(n)
+                && s.number_available == Some(n)
+        })
+        .await;
+    wait_until(
+        &format!("{name} to have exactly {n} pods"),
+        Duration::from_secs(60),
+        || async {
+            pods_by_node(env, name)
+                .await
+                .values()
+                .map(Vec::len)
+                .sum::<usize>()
+                == n as usize
+        },
+    )
+    .await;
+    ds
+}
+
+/// The container image of every pod of a DaemonSet (sorted).
+pub async fn pod_images(env: &TestEnv, name: &str) -> Vec<String> {
+    let mut images: Vec<String> = pods_by_node(env, name)
+        .await
+        .values()
+        .flatten()
+        .map(|p| {
+            p.spec.as_ref().unwrap().containers[0]
+                .image
+                .clone()
+                .unwrap_or_default()
+        })
+        .collect();
+    images.sort();
+    images
+}
+
+/// What a finished kubectl-ds run printed.
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs kubectl-ds with the write-path test hook (KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE): once the
+/// command has read the object and computed its write, and announced that on stderr, `edit` runs;
+/// then the command sends its write.
+pub async fn run_with_edit_before_write<F, Fut>(env: &TestEnv, args: &[&str], edit: F) -> Finished
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use std::io::BufRead;
+    const HOOK: &str = "KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        .env("KUBECONFIG", &env.cluster.kubeconfig)
+        .env(HOOK, "5000")
+        .arg("--request-timeout=20s")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start kubectl-ds");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    loop {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.contains(HOOK) => break,
+            Ok(_) => continue,
+            Err(_) => {
+                let out = child.wait_with_output().expect("wait");
+                panic!(
+                    "kubectl-ds {args:?} never reached its write; stdout:\n{}\nstderr:\n{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    reader.join().unwrap_or_default()
+                );
+            }
+        }
+    }
+    edit().await;
+    let out = child.wait_with_output().expect("wait for kubectl-ds");
+    Finished {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: reader.join().unwrap_or_default(),
+    }
+}
