@@ -1,5 +1,6 @@
 //! One file per subcommand: fetch what is needed → evaluate → render.
 
+pub mod complete;
 pub mod history;
 pub mod pause;
 pub mod restart;
@@ -28,7 +29,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Resume(a) => resume::run(&opts, a).await,
         Command::Restart(a) => restart::run(&opts, a).await,
         Command::Snapshot(a) => snapshot::run(&opts, a).await,
-        Command::Complete(_) => Ok(Outcome::Fine),
+        Command::Complete(a) => complete::run(&opts, a).await,
     }
 }
 
