@@ -184,7 +184,7 @@ pub struct UndoArgs {
     /// The DaemonSet
     pub daemonset: String,
     /// The revision to roll back to (default: the one before the newest)
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", allow_negative_numbers = true)]
     pub to_revision: i64,
     /// Show what would change without changing anything
     #[arg(long)]

@@ -14,7 +14,7 @@ pub mod why_not;
 use crate::Outcome;
 use crate::cli::{Cli, Command, RolloutCommand};
 use crate::client::{Cluster, connect};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::options::Options;
 
 pub async fn run(cli: Cli) -> Result<Outcome> {
@@ -47,9 +47,4 @@ pub fn single_namespace(opts: &Options, cluster: &Cluster, command: &str) -> Res
         ))),
         scope => Ok(cluster.namespace(scope).unwrap_or_default().to_string()),
     }
-}
-
-pub(crate) fn not_yet(name: &str) -> Result<Outcome> {
-    Err(Error::new(ErrorKind::Unsupported, format!("`kubectl ds {name}` is not available in this build yet"))
-        .with_hint("see the README for the commands this version supports"))
 }
