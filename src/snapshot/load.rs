@@ -1,0 +1,375 @@
+//! Offline snapshots: reads what kubectl wrote, from a file, a folder or standard input.
+//!
+//! Accepted: `kubectl get ... -o json` (a `List`, a typed list such as `NodeList`, or one object,
+//! also several concatenated), the same in YAML (also `---`-separated documents), and the folder
+//! `kubectl cluster-info dump --output-directory DIR` writes (or any folder of .json/.yaml files).
+//! JSON and YAML are told apart by content, not by file extension.
+
+mod document;
+mod field_path;
+
+use std::fmt;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use document::{Document, Objects};
+
+use super::Snapshot;
+use crate::error::{Error, ErrorKind, Result};
+
+/// How to produce a snapshot kubectl-ds can read; ends most load errors.
+const PRODUCE: &str =
+    "produce a snapshot with `kubectl get nodes,ds,pods,controllerrevisions,events -A -o json > snap.json`";
+
+/// Where a snapshot is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    /// A file, or a folder such as `kubectl cluster-info dump --output-directory` writes.
+    Path(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Stdin => f.write_str(STDIN),
+            Source::Path(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+const STDIN: &str = "standard input";
+
+/// `-` is standard input; anything else a path.
+pub fn parse_source(arg: &str) -> Source {
+    if arg == "-" {
+        Source::Stdin
+    } else {
+        Source::Path(PathBuf::from(arg))
+    }
+}
+
+/// Reads a snapshot from a file, a folder or standard input.
+pub fn load(source: &Source) -> Result<Snapshot> {
+    let origin = source.to_string();
+    let mut objects = Objects::default();
+    match source {
+        Source::Stdin => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Err(Error::invalid_input(
+                    "the snapshot is to be read from standard input (`-`), but it is a terminal",
+                )
+                .with_hint(format!(
+                    "pipe one in (`kubectl get nodes,ds,pods,controllerrevisions,events -A -o json | \
+                     kubectl ds ... --snapshot -`), or {PRODUCE} and pass the file"
+                )));
+            }
+            let mut bytes = Vec::new();
+            stdin
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(|e| read_error(&origin, &e))?;
+            read_text(bytes, &origin, &mut objects)?;
+        }
+        Source::Path(path) => {
+            let metadata = std::fs::metadata(path).map_err(|e| open_error(path, &e))?;
+            if metadata.is_dir() {
+                read_folder(path, &mut objects)?;
+            } else {
+                let bytes = std::fs::read(path).map_err(|e| open_error(path, &e))?;
+                read_text(bytes, &origin, &mut objects)?;
+            }
+        }
+    }
+    finish(objects, &origin)
+}
+
+/// Reads a snapshot from text (JSON or YAML); `origin` names it in error messages.
+pub fn load_str(text: &str, origin: &str) -> Result<Snapshot> {
+    let mut objects = Objects::default();
+    parse(text, origin, &mut objects)?;
+    finish(objects, origin)
+}
+
+fn finish(objects: Objects, origin: &str) -> Result<Snapshot> {
+    if objects.snapshot.nodes.is_empty() {
+        return Err(no_nodes(&objects, origin));
+    }
+    tracing::debug!(
+        "{origin}: {} nodes, {} DaemonSets, {} pods, {} ControllerRevisions, {} events; skipped {:?}",
+        objects.snapshot.nodes.len(),
+        objects.snapshot.daemonsets.len(),
+        objects.snapshot.pods.len(),
+        objects.snapshot.revisions.len(),
+        objects.snapshot.events.len(),
+        objects.skipped
+    );
+    let mut snapshot = objects.snapshot;
+    snapshot.dedup();
+    snapshot.taken_at = snapshot.newest_timestamp();
+    Ok(snapshot)
+}
+
+fn no_nodes(objects: &Objects, origin: &str) -> Error {
+    let s = &objects.snapshot;
+    let message = if objects.kept() == 0 && objects.skipped_total() == 0 {
+        format!("{origin} holds no Kubernetes objects")
+    } else {
+        let mut found = Vec::new();
+        let mut count = |n: usize, one: &str, many: &str| {
+            if n > 0 {
+                found.push(format!("{n} {}", if n == 1 { one } else { many }));
+            }
+        };
+        count(s.daemonsets.len(), "DaemonSet", "DaemonSets");
+        count(s.pods.len(), "Pod", "Pods");
+        count(s.revisions.len(), "ControllerRevision", "ControllerRevisions");
+        count(s.events.len(), "Event", "Events");
+        let skipped: Vec<&str> = objects.skipped.keys().map(String::as_str).collect();
+        if !skipped.is_empty() {
+            let n = objects.skipped_total();
+            let kinds = skipped.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+            let more = if skipped.len() > 5 { ", ..." } else { "" };
+            found.push(format!(
+                "{n} other object{} ({kinds}{more})",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        format!("{origin} has no Node objects (it has {})", found.join(", "))
+    };
+    Error::invalid_input(message).with_hint(format!(
+        "the analysis needs the nodes to tell where DaemonSet pods should run; {PRODUCE}"
+    ))
+}
+
+/// Decodes the bytes of one input and parses them.
+fn read_text(bytes: Vec<u8>, origin: &str, objects: &mut Objects) -> Result<()> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(
+            Error::invalid_input(format!("{origin} is gzip-compressed")).with_hint(
+                "decompress it first (`gunzip -k FILE`, or `gunzip -c FILE | kubectl ds ... --snapshot -`)",
+            ),
+        );
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::invalid_input(format!(
+            "{origin} is not UTF-8 text (invalid byte at offset {at})"
+        ))
+        .with_hint(format!("a snapshot is JSON or YAML text; {PRODUCE}"))
+    })?;
+    parse(&text, origin, objects)
+}
+
+fn parse(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.trim_start().chars().next();
+    let Some(first) = first else {
+        return Err(Error::invalid_input(format!("{origin} is empty")).with_hint(PRODUCE));
+    };
+    if first == '{' || first == '[' {
+        parse_json(text, origin, objects)
+    } else {
+        parse_yaml(text, origin, objects)
+    }
+}
+
+fn parse_json(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
+    // The fast pass only tells that something is wrong; the detailed one says what and where,
+    // and reads some input the fast one refuses (see `document`).
+    let found = match json_documents::<false>(text) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!("{origin}: fast pass failed ({e}), reading it again in detail");
+            json_documents::<true>(text).map_err(|e| json_error(origin, &e))?
+        }
+    };
+    objects.append(found);
+    Ok(())
+}
+
+/// A stream, so several concatenated outputs (`kubectl get nodes -o json; kubectl get ds ...`) work.
+fn json_documents<const DETAILED: bool>(text: &str) -> std::result::Result<Objects, serde_json::Error> {
+    let mut objects = Objects::default();
+    for document in serde_json::Deserializer::from_str(text).into_iter::<Document<DETAILED>>() {
+        objects.append(document?.0);
+    }
+    Ok(objects)
+}
+
+fn json_error(origin: &str, e: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    // serde_json ends its message with the position; say it once, up front.
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let detail = full.strip_suffix(&suffix).unwrap_or(&full);
+    let at = format!("{origin}, line {} column {}", e.line(), e.column());
+    let (message, hint) = match e.classify() {
+        Category::Syntax => (
+            format!("{at}: not valid JSON: {detail}"),
+            format!("fix or regenerate the file; {PRODUCE}"),
+        ),
+        Category::Eof => (
+            format!("{at}: the JSON ends early ({detail}); the file looks truncated"),
+            format!("regenerate it; {PRODUCE}"),
+        ),
+        Category::Data | Category::Io => (
+            format!("{at}: {detail}"),
+            format!("fix or regenerate the file; {PRODUCE}"),
+        ),
+    };
+    Error::invalid_input(message).with_hint(hint)
+}
+
+fn parse_yaml(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
+    let documents = match yaml_documents::<false>(text) {
+        Ok(documents) => documents,
+        Err(e) => {
+            tracing::debug!("{origin}: fast pass failed ({e}), reading it again in detail");
+            yaml_documents::<true>(text).map_err(|e| yaml_error(origin, &e))?
+        }
+    };
+    if documents.is_empty() {
+        return Err(
+            Error::invalid_input(format!("{origin} has no YAML documents, only comments or `---`"))
+                .with_hint(PRODUCE),
+        );
+    }
+    for found in documents {
+        objects.append(found);
+    }
+    Ok(())
+}
+
+fn yaml_documents<const DETAILED: bool>(
+    text: &str,
+) -> std::result::Result<Vec<Objects>, serde_saphyr::Error> {
+    // The default budget is sized for config files; a snapshot of a big cluster has millions of
+    // nodes and events. Depth and alias limits stay at their defaults.
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: usize::MAX,
+            max_documents: usize::MAX,
+            max_reader_input_bytes: None,
+        },
+        with_snippet: false,
+    };
+    let documents: Vec<Document<DETAILED>> = serde_saphyr::from_multiple_with_options(text, options)?;
+    Ok(documents.into_iter().map(|Document(objects)| objects).collect())
+}
+
+fn yaml_error(origin: &str, e: &serde_saphyr::Error) -> Error {
+    let rendered = e.render_with_formatter(&serde_saphyr::UserMessageFormatter);
+    let message = match e.location() {
+        // The rendered message ends with the position too; say it once, up front.
+        Some(at) => {
+            let suffix = format!(" at line {}, column {}", at.line(), at.column());
+            let detail = rendered.strip_suffix(&suffix).unwrap_or(&rendered);
+            format!("{origin}, line {} column {}: {detail}", at.line(), at.column())
+        }
+        None => format!("{origin}: {rendered}"),
+    };
+    Error::invalid_input(message).with_hint(format!("fix or regenerate the file; {PRODUCE}"))
+}
+
+/// The files of a `kubectl cluster-info dump --output-directory` folder that matter here.
+const DUMP_FILES: [&str; 4] = ["daemonsets", "pods", "events", "controllerrevisions"];
+
+fn read_folder(dir: &Path, objects: &mut Objects) -> Result<()> {
+    let files = snapshot_files(dir)?;
+    if files.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "{} has no snapshot files: expected the folder `kubectl cluster-info dump --output-directory` \
+             writes (nodes.json, <namespace>/daemonsets.json, pods.json, events.json) or .json/.yaml files",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "{PRODUCE}, or `kubectl cluster-info dump --all-namespaces --output-directory {}`",
+            dir.display()
+        )));
+    }
+    for file in files {
+        let bytes = std::fs::read(&file).map_err(|e| open_error(&file, &e))?;
+        read_text(bytes, &file.display().to_string(), objects)?;
+    }
+    Ok(())
+}
+
+/// A cluster-info dump (it has `nodes.json` on top) gives `nodes.*` and, per namespace folder,
+/// the [`DUMP_FILES`]; any other folder gives its .json/.yaml/.yml files and those one level down.
+/// Sorted, so the result does not depend on the file system's order.
+fn snapshot_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let top = entries(dir)?;
+    let is_dump = top.iter().any(|p| p.is_file() && stem_is(p, "nodes"));
+    let mut files = Vec::new();
+    for path in &top {
+        if path.is_file() {
+            if has_snapshot_extension(path) && (!is_dump || stem_is(path, "nodes")) {
+                files.push(path.clone());
+            }
+        } else if path.is_dir() {
+            for inner in entries(path)? {
+                let wanted = if is_dump {
+                    DUMP_FILES.iter().any(|name| stem_is(&inner, name))
+                } else {
+                    true
+                };
+                if inner.is_file() && has_snapshot_extension(&inner) && wanted {
+                    files.push(inner);
+                }
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The folder's entries, without hidden ones.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let read = std::fs::read_dir(dir).map_err(|e| open_error(dir, &e))?;
+    let mut paths = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|e| open_error(dir, &e))?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            paths.push(entry.path());
+        }
+    }
+    Ok(paths)
+}
+
+fn has_snapshot_extension(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["json", "yaml", "yml"]
+            .iter()
+            .any(|known| e.eq_ignore_ascii_case(known))
+    })
+}
+
+fn stem_is(path: &Path, name: &str) -> bool {
+    has_snapshot_extension(path) && path.file_stem().is_some_and(|s| s == name)
+}
+
+fn open_error(path: &Path, e: &std::io::Error) -> Error {
+    let shown = path.display();
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            Error::new(ErrorKind::NotFound, format!("snapshot {shown} does not exist")).with_hint(PRODUCE)
+        }
+        std::io::ErrorKind::PermissionDenied => Error::new(
+            ErrorKind::Io,
+            format!("cannot read snapshot {shown}: permission denied"),
+        )
+        .with_hint("check the file's permissions"),
+        _ => read_error(&shown.to_string(), e),
+    }
+}
+
+fn read_error(origin: &str, e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot read snapshot {origin}: {e}"))
+}
+
+#[cfg(test)]
+mod tests;

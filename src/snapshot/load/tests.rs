@@ -1,0 +1,706 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::jiff::Timestamp;
+use serde_json::json;
+
+use super::*;
+use crate::error::ErrorKind;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/snapshots")
+        .join(name)
+}
+
+fn load_fixture(name: &str) -> Snapshot {
+    match load(&Source::Path(fixture(name))) {
+        Ok(snapshot) => snapshot,
+        Err(e) => panic!("loading {name}: {e}"),
+    }
+}
+
+fn load_err(text: &str, origin: &str) -> Error {
+    match load_str(text, origin) {
+        Ok(s) => panic!("expected an error, loaded {} nodes", s.nodes.len()),
+        Err(e) => e,
+    }
+}
+
+fn names<T: k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>>(
+    objects: &[T],
+) -> Vec<String> {
+    objects
+        .iter()
+        .map(|o| o.metadata().name.clone().unwrap_or_default())
+        .collect()
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("test timestamp")
+}
+
+/// The whole snapshot as JSON, to compare two loads.
+fn as_json(s: &Snapshot) -> serde_json::Value {
+    json!({
+        "nodes": s.nodes, "daemonsets": s.daemonsets, "pods": s.pods,
+        "revisions": s.revisions, "events": s.events, "taken_at": s.taken_at.map(|t| t.to_string()),
+    })
+}
+
+const ONE_NODE: &str =
+    r#"{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker-1", "uid": "u1"}}"#;
+
+// --- formats -------------------------------------------------------------------------------
+
+#[test]
+fn json_list_keeps_the_five_kinds_and_skips_the_rest() {
+    let s = load_fixture("list.json");
+    assert_eq!(names(&s.nodes), ["control-plane-1", "worker-1", "worker-2"]);
+    assert_eq!(names(&s.daemonsets), ["fluent-bit"]);
+    assert_eq!(names(&s.pods), ["fluent-bit-7xkq2", "fluent-bit-m4p9d"]);
+    assert_eq!(names(&s.revisions), ["fluent-bit-5d4c8b7f9"]);
+    assert_eq!(s.events.len(), 2);
+    let owner = &s.pods[0]
+        .metadata
+        .owner_references
+        .as_ref()
+        .expect("owner references")[0];
+    assert_eq!((owner.kind.as_str(), owner.controller), ("DaemonSet", Some(true)));
+    assert_eq!(
+        owner.uid,
+        s.daemonsets[0].metadata.uid.clone().unwrap_or_default()
+    );
+    let taints = s.nodes[0]
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.taints.clone())
+        .unwrap_or_default();
+    assert_eq!(taints[0].key, "node-role.kubernetes.io/control-plane");
+    assert_eq!(s.revisions[0].revision, 1);
+    assert!(
+        s.revisions[0]
+            .data
+            .as_ref()
+            .is_some_and(|d| d.0["spec"]["template"]["$patch"] == "replace")
+    );
+}
+
+#[test]
+fn taken_at_is_the_newest_timestamp_in_the_file() {
+    // worker-1's last heartbeat is later than every creation, transition and event.
+    assert_eq!(
+        load_fixture("list.json").taken_at,
+        Some(ts("2025-06-02T10:15:02Z"))
+    );
+}
+
+#[test]
+fn yaml_list_reads_the_same_as_json() {
+    let from_json = load_fixture("list.json");
+    let from_yaml = load_fixture("list.yaml");
+    assert_eq!(as_json(&from_yaml), as_json(&from_json));
+}
+
+#[test]
+fn multi_document_yaml_reads_every_document() {
+    let s = load_fixture("multi.yaml");
+    // The NodeList items carry no kind; the list's kind says what they are.
+    assert_eq!(names(&s.nodes), ["linux-1", "windows-1"]);
+    assert_eq!(names(&s.daemonsets), ["node-exporter"]);
+    assert_eq!(names(&s.pods), ["node-exporter-9xk2p"]);
+    assert_eq!(names(&s.revisions), ["node-exporter-6b9f7c5d8"]);
+    assert_eq!(s.events.len(), 2);
+    let windows_taint = s.nodes[1]
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.taints.clone())
+        .unwrap_or_default();
+    assert_eq!(windows_taint[0].value.as_deref(), Some("windows"));
+}
+
+#[test]
+fn events_k8s_io_events_are_mapped_onto_core_events() {
+    let s = load_fixture("multi.yaml");
+    let created = &s.events[0];
+    assert_eq!(created.involved_object.kind.as_deref(), Some("DaemonSet"));
+    assert_eq!(created.involved_object.name.as_deref(), Some("node-exporter"));
+    assert_eq!(
+        created.message.as_deref(),
+        Some("Created pod: node-exporter-9xk2p")
+    );
+    assert_eq!(created.reason.as_deref(), Some("SuccessfulCreate"));
+    assert_eq!(created.type_.as_deref(), Some("Normal"));
+    assert_eq!(created.count, Some(1));
+    assert_eq!(
+        created.last_timestamp.as_ref().map(|t| t.0),
+        Some(ts("2025-07-10T12:00:03Z"))
+    );
+    assert_eq!(
+        created.reporting_component.as_deref(),
+        Some("daemonset-controller")
+    );
+    // A series event: its count and last time come from the series.
+    let series = &s.events[1];
+    assert_eq!(series.count, Some(3));
+    assert_eq!(
+        series.last_timestamp.as_ref().map(|t| t.0),
+        Some(ts("2025-07-10T12:05:20.113274Z"))
+    );
+    assert_eq!(s.taken_at, Some(ts("2025-07-10T12:05:20.113274Z")));
+}
+
+#[test]
+fn event_time_stands_in_for_a_missing_last_timestamp() {
+    let text = format!(
+        "{ONE_NODE}\n{}",
+        json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e", "namespace": "default"},
+               "eventTime": "2025-01-02T03:04:05.678901Z", "note": "hello", "reason": "Test", "type": "Warning",
+               "regarding": {"kind": "Pod", "name": "p", "namespace": "default"}})
+    );
+    let s = load_str(&text, "events.json").expect("loads");
+    assert_eq!(
+        s.events[0].last_timestamp.as_ref().map(|t| t.0),
+        Some(ts("2025-01-02T03:04:05.678901Z"))
+    );
+    assert_eq!(s.events[0].involved_object.name.as_deref(), Some("p"));
+}
+
+#[test]
+fn typed_json_list_gives_its_kind_to_items_without_one() {
+    let text = r#"{"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "12"},
+                   "items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}]}"#;
+    assert_eq!(
+        names(&load_str(text, "nodes.json").expect("loads").nodes),
+        ["a", "b"]
+    );
+}
+
+#[test]
+fn list_kind_may_come_after_its_items() {
+    // Concatenated outputs; kubectl sorts keys, so `kind` follows `items`.
+    let text = r#"{"apiVersion": "v1", "items": [{"metadata": {"name": "a"}}], "kind": "NodeList"}
+        {"apiVersion": "apps/v1", "items": [{"metadata": {"name": "ds", "namespace": "x"}}], "kind": "DaemonSetList"}"#;
+    let s = load_str(text, "both.json").expect("loads");
+    assert_eq!(names(&s.nodes), ["a"]);
+    assert_eq!(names(&s.daemonsets), ["ds"]);
+}
+
+#[test]
+fn a_single_object_and_a_bare_array_are_documents_too() {
+    assert_eq!(
+        names(&load_str(ONE_NODE, "node.json").expect("object").nodes),
+        ["worker-1"]
+    );
+    let array = format!(
+        "[{ONE_NODE}, {{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {{\"name\": \"p\"}}}}]"
+    );
+    let s = load_str(&array, "array.json").expect("array");
+    assert_eq!((s.nodes.len(), s.pods.len()), (1, 1));
+}
+
+#[test]
+fn a_typed_list_with_null_items_is_empty() {
+    let text = format!("{ONE_NODE}\n{{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": null}}");
+    assert!(load_str(&text, "pods.json").expect("loads").pods.is_empty());
+}
+
+#[test]
+fn a_list_without_items_is_empty() {
+    let text = format!("{ONE_NODE}\n{{\"kind\": \"PodList\", \"apiVersion\": \"v1\"}}");
+    let s = load_str(&text, "pods.json").expect("loads");
+    assert!(s.pods.is_empty());
+}
+
+#[test]
+fn kinds_of_other_groups_are_skipped() {
+    let text = format!(
+        "{ONE_NODE}\n{}\n{}",
+        json!({"apiVersion": "extensions/v1beta1", "kind": "DaemonSet", "metadata": {"name": "old"}}),
+        json!({"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Node", "metadata": {"name": "not-a-node"}, "spec": 3}),
+    );
+    let s = load_str(&text, "mixed.json").expect("loads");
+    assert_eq!(names(&s.nodes), ["worker-1"]);
+    assert!(s.daemonsets.is_empty());
+}
+
+#[test]
+fn a_repeated_object_keeps_the_last_copy() {
+    let text = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: worker-1, labels: {copy: first}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: worker-2}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: worker-1, labels: {copy: second}}
+"#;
+    let s = load_str(text, "nodes.yaml").expect("loads");
+    assert_eq!(names(&s.nodes), ["worker-2", "worker-1"]);
+    let labels = s.nodes[1].metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.get("copy").map(String::as_str), Some("second"));
+}
+
+#[test]
+fn a_number_where_kubernetes_wants_text_is_read_as_text() {
+    // Hand-written YAML often leaves quantities unquoted; the API server accepts them.
+    let text = "apiVersion: v1\nkind: Node\nmetadata:\n  name: worker-1\n  labels:\n    rack: 12\n    gpu: true\n\
+                status:\n  allocatable:\n    cpu: 2\n    memory: 1024\n";
+    let s = load_str(text, "node.yaml").expect("loads");
+    let allocatable = s.nodes[0]
+        .status
+        .as_ref()
+        .and_then(|st| st.allocatable.clone())
+        .unwrap_or_default();
+    assert_eq!(allocatable.get("cpu").map(|q| q.0.as_str()), Some("2"));
+    assert_eq!(allocatable.get("memory").map(|q| q.0.as_str()), Some("1024"));
+    let labels = s.nodes[0].metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.get("rack").map(String::as_str), Some("12"));
+    assert_eq!(labels.get("gpu").map(String::as_str), Some("true"));
+}
+
+#[test]
+fn no_timestamps_means_no_taken_at() {
+    assert_eq!(load_str(ONE_NODE, "node.json").expect("loads").taken_at, None);
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let text = format!("\u{feff}{ONE_NODE}");
+    assert_eq!(load_str(&text, "bom.json").expect("loads").nodes.len(), 1);
+}
+
+fn objects_json(o: &Objects) -> serde_json::Value {
+    json!({"snapshot": as_json(&o.snapshot), "skipped": o.skipped})
+}
+
+#[test]
+fn the_fast_and_the_detailed_pass_read_the_same() {
+    let inline = [
+        ONE_NODE.to_owned(),
+        format!("[{ONE_NODE}]"),
+        r#"{"apiVersion": "v1", "items": [{"metadata": {"name": "a"}}], "kind": "NodeList"}"#.to_owned(),
+        r#"{"kind": "List", "items": [{"metadata": {"name": "a"}, "kind": "Node"}], "apiVersion": "v1"}"#.to_owned(),
+        // Go's typed order: kind first, then apiVersion.
+        r#"{"kind": "List", "items": [{"kind": "DaemonSet", "apiVersion": "extensions/v1beta1", "metadata": {}}]}"#
+            .to_owned(),
+        r#"{"kind": "List", "items": [{"metadata": {}, "kind": "Secret", "data": {"a": "b"}}]}"#.to_owned(),
+    ];
+    for text in &inline {
+        let fast = json_documents::<false>(text).expect("fast pass");
+        let detailed = json_documents::<true>(text).expect("detailed pass");
+        assert_eq!(objects_json(&fast), objects_json(&detailed), "{text}");
+        // JSON is YAML too: the YAML reader must agree.
+        let fast_yaml = yaml_documents::<false>(text).expect("fast YAML pass");
+        let detailed_yaml = yaml_documents::<true>(text).expect("detailed YAML pass");
+        assert_eq!(objects_json(&fast_yaml[0]), objects_json(&fast), "{text}");
+        assert_eq!(objects_json(&detailed_yaml[0]), objects_json(&fast), "{text}");
+    }
+    for name in ["list.json", "list.yaml", "multi.yaml"] {
+        let text = fs::read_to_string(fixture(name)).expect("fixture");
+        let (fast, detailed) = if name.ends_with(".json") {
+            (
+                json_documents::<false>(&text).expect("fast"),
+                json_documents::<true>(&text).expect("detailed"),
+            )
+        } else {
+            let merge = |docs: Vec<Objects>| {
+                docs.into_iter().fold(Objects::default(), |mut all, d| {
+                    all.append(d);
+                    all
+                })
+            };
+            (
+                merge(yaml_documents::<false>(&text).expect("fast")),
+                merge(yaml_documents::<true>(&text).expect("detailed")),
+            )
+        };
+        assert_eq!(objects_json(&fast), objects_json(&detailed), "{name}");
+        assert!(fast.kept() > 0);
+    }
+}
+
+#[test]
+fn the_detailed_pass_catches_an_apiversion_that_comes_late() {
+    // The fast pass takes the item for an apps/v1 DaemonSet, typing fails, the detailed pass skips it.
+    let text = format!(
+        r#"{ONE_NODE}
+        {{"kind": "List", "items": [{{"kind": "DaemonSet", "metadata": {{"name": "old"}}, "apiVersion": "extensions/v1beta1"}}]}}"#
+    );
+    assert!(json_documents::<false>(&text).is_err());
+    let s = load_str(&text, "late.json").expect("loads");
+    assert!(s.daemonsets.is_empty());
+}
+
+// --- folders ---------------------------------------------------------------------------------
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).expect("create folder");
+    }
+    fs::write(path, text).expect("write file");
+}
+
+fn typed_list(kind: &str, api_version: &str, items: serde_json::Value) -> String {
+    // What `kubectl cluster-info dump` writes: typed lists whose items carry no kind.
+    serde_json::to_string_pretty(&json!({"kind": kind, "apiVersion": api_version,
+        "metadata": {"resourceVersion": "4711"}, "items": items}))
+    .expect("json")
+}
+
+#[test]
+fn cluster_info_dump_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ds_uid = "6f1c3a52-8e0b-4d7a-9b61-2f4e5a7c9d10";
+    write(
+        d,
+        "nodes.json",
+        &typed_list(
+            "NodeList",
+            "v1",
+            json!([
+                {"metadata": {"name": "worker-1", "uid": "n1", "creationTimestamp": "2025-01-01T00:00:00Z"}},
+                {"metadata": {"name": "worker-2", "uid": "n2"}, "status": {"conditions": [
+                    {"type": "Ready", "status": "True", "lastHeartbeatTime": "2025-01-05T10:00:00Z",
+                     "lastTransitionTime": "2025-01-01T00:00:00Z"}]}},
+            ]),
+        ),
+    );
+    write(
+        d,
+        "kube-system/daemonsets.json",
+        &typed_list(
+            "DaemonSetList",
+            "apps/v1",
+            json!([
+                {"metadata": {"name": "fluent-bit", "namespace": "kube-system", "uid": ds_uid},
+                 "spec": {"selector": {"matchLabels": {"app": "fluent-bit"}},
+                          "template": {"metadata": {"labels": {"app": "fluent-bit"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}},
+            ]),
+        ),
+    );
+    write(
+        d,
+        "kube-system/pods.json",
+        &typed_list(
+            "PodList",
+            "v1",
+            json!([
+                {"metadata": {"name": "fluent-bit-abcde", "namespace": "kube-system",
+                              "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "fluent-bit", "uid": ds_uid, "controller": true}]},
+                 "spec": {"nodeName": "worker-1", "containers": [{"name": "c", "image": "i"}]}},
+            ]),
+        ),
+    );
+    write(
+        d,
+        "kube-system/events.json",
+        &typed_list(
+            "EventList",
+            "v1",
+            json!([
+                {"metadata": {"name": "fluent-bit.1", "namespace": "kube-system"}, "involvedObject": {"kind": "DaemonSet", "name": "fluent-bit"},
+                 "reason": "SuccessfulCreate", "lastTimestamp": "2025-01-05T09:00:00Z"},
+            ]),
+        ),
+    );
+    write(
+        d,
+        "kube-system/controllerrevisions.json",
+        &typed_list(
+            "ControllerRevisionList",
+            "apps/v1",
+            json!([
+                {"metadata": {"name": "fluent-bit-5d4c8b7f9", "namespace": "kube-system"}, "revision": 1},
+            ]),
+        ),
+    );
+    write(
+        d,
+        "default/events.json",
+        &typed_list("EventList", "v1", json!(null)),
+    );
+    // Files the loader must not even parse.
+    write(d, "kube-system/replicasets.json", "not json at all {");
+    write(d, "kube-system/services.json", "{");
+    write(
+        d,
+        "kube-system/fluent-bit-abcde/logs.txt",
+        "==== START logs for container c ====\n",
+    );
+
+    let s = load(&Source::Path(d.to_path_buf())).expect("loads the dump");
+    assert_eq!(names(&s.nodes), ["worker-1", "worker-2"]);
+    assert_eq!(names(&s.daemonsets), ["fluent-bit"]);
+    assert_eq!(names(&s.pods), ["fluent-bit-abcde"]);
+    assert_eq!(names(&s.revisions), ["fluent-bit-5d4c8b7f9"]);
+    assert_eq!(names(&s.events), ["fluent-bit.1"]);
+    assert_eq!(s.taken_at, Some(ts("2025-01-05T10:00:00Z")));
+}
+
+#[test]
+fn a_folder_of_json_and_yaml_files_is_read_as_one_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // The same cluster twice, in two formats: each object is kept once.
+    fs::copy(fixture("list.json"), d.join("cluster.json")).expect("copy");
+    fs::copy(fixture("list.yaml"), d.join("cluster.yml")).expect("copy");
+    write(d, "README.md", "# not a snapshot");
+    write(d, ".hidden.json", "{");
+    let s = load(&Source::Path(d.to_path_buf())).expect("loads");
+    assert_eq!(as_json(&s), as_json(&load_fixture("list.json")));
+}
+
+#[test]
+fn a_folder_without_snapshot_files_says_what_it_expected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "notes.txt", "hello");
+    let e = load(&Source::Path(dir.path().to_path_buf())).expect_err("no files");
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(e.message.contains(&dir.path().display().to_string()), "{e}");
+    assert!(e.message.contains("has no snapshot files"), "{e}");
+    assert!(e.message.contains("cluster-info dump"), "{e}");
+}
+
+#[test]
+fn a_bad_file_in_a_folder_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "nodes.json",
+        "{\n  \"kind\": \"NodeList\",\n  \"items\": [\n}\n",
+    );
+    let e = load(&Source::Path(dir.path().to_path_buf())).expect_err("bad file");
+    let file = dir.path().join("nodes.json").display().to_string();
+    assert!(e.message.starts_with(&format!("{file}, line 4 column 1")), "{e}");
+}
+
+// --- errors ----------------------------------------------------------------------------------
+
+#[test]
+fn json_syntax_error_names_file_line_and_column() {
+    let text = "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Node\",, }\n  ]\n}\n";
+    let e = load_err(text, "snap.json");
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(
+        e.message
+            .starts_with("snap.json, line 4 column 21: not valid JSON"),
+        "{e}"
+    );
+    assert!(
+        e.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("kubectl get nodes,ds,pods,controllerrevisions,events -A -o json"))
+    );
+}
+
+#[test]
+fn truncated_json_says_it_looks_truncated() {
+    let text = "{\"kind\": \"List\", \"items\": [\n  {\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"";
+    let e = load_err(text, "snap.json");
+    assert!(e.message.starts_with("snap.json, line 2 column"), "{e}");
+    assert!(e.message.contains("truncated"), "{e}");
+}
+
+#[test]
+fn json_item_of_the_wrong_shape_names_index_kind_name_and_field() {
+    let text = r#"{"kind": "List", "apiVersion": "v1", "items": [
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker-1"}},
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker-2"},
+   "spec": {"taints": [{"key": "gpu", "effect": ["NoSchedule"]}]}}
+]}"#;
+    let e = load_err(text, "snap.json");
+    assert!(e.message.starts_with("snap.json, line 4 column"), "{e}");
+    assert!(
+        e.message
+            .contains(r#"items[1] (Node "worker-2") is not a valid Node"#),
+        "{e}"
+    );
+    assert!(e.message.contains("field `spec.taints[0].effect`"), "{e}");
+    assert!(
+        e.message.contains("invalid type: sequence, expected a string"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_single_object_of_the_wrong_shape_is_named() {
+    let text = r#"{"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds", "namespace": "kube-system"},
+                   "spec": {"selector": "app=x"}}"#;
+    let e = load_err(text, "ds.json");
+    assert!(
+        e.message
+            .contains(r#"the object (DaemonSet "kube-system/ds") is not a valid DaemonSet"#),
+        "{e}"
+    );
+    assert!(e.message.contains("field `spec.selector`"), "{e}");
+}
+
+#[test]
+fn yaml_syntax_error_names_file_line_and_column() {
+    let text = "apiVersion: v1\nkind: List\nitems:\n- kind: Node\n  metadata: {name: a\n";
+    let e = load_err(text, "snap.yaml");
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+
+    assert!(e.message.starts_with("snap.yaml, line "), "{e}");
+    assert!(e.message.contains(" column "), "{e}");
+    assert!(!e.message.contains('\n'), "one paragraph: {e}");
+}
+
+#[test]
+fn yaml_item_of_the_wrong_shape_names_index_kind_name_field_and_line() {
+    let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n    namespace: ns\n  spec:\n    containers: 7\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a\n";
+    let e = load_err(text, "snap.yaml");
+    assert!(e.message.starts_with("snap.yaml, line "), "{e}");
+    assert!(
+        e.message.contains(r#"items[0] (Pod "ns/p") is not a valid Pod"#),
+        "{e}"
+    );
+
+    assert!(e.message.contains("field `spec.containers`"), "{e}");
+}
+
+#[test]
+fn an_item_without_a_kind_in_a_generic_list_is_an_error() {
+    let e = load_err(
+        r#"{"kind": "List", "items": [{"metadata": {"name": "a"}}]}"#,
+        "snap.json",
+    );
+    assert!(e.message.contains("items[0] has no `kind`"), "{e}");
+    let e = load_err(r#"[{"metadata": {"name": "a"}}]"#, "snap.json");
+    assert!(e.message.contains("items[0] has no `kind`"), "{e}");
+}
+
+#[test]
+fn an_item_that_is_not_an_object_is_an_error() {
+    let e = load_err(r#"{"kind": "List", "items": [42]}"#, "snap.json");
+    assert!(
+        e.message
+            .contains("invalid type: integer `42`, expected items[0] to be a Kubernetes object"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_yaml_scalar_is_not_a_snapshot() {
+    let e = load_err("hello world\n", "notes.yaml");
+    assert!(e.message.starts_with("notes.yaml"), "{e}");
+    assert!(
+        e.message.contains("expected a Kubernetes object or a List"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_file_is_named_empty() {
+    for text in ["", "  \n\t\n"] {
+        let e = load_err(text, "snap.json");
+        assert_eq!(e.message, "snap.json is empty");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("kubectl get")));
+    }
+}
+
+#[test]
+fn a_yaml_file_of_comments_has_no_documents() {
+    let e = load_err("# nothing here\n---\n", "snap.yaml");
+    assert!(e.message.contains("snap.yaml has no YAML documents"), "{e}");
+}
+
+#[test]
+fn a_snapshot_without_nodes_says_what_it_has() {
+    let text = r#"{"kind": "List", "apiVersion": "v1", "items": [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds"}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}}]}"#;
+    let e = load_err(text, "snap.json");
+    assert_eq!(
+        e.message,
+        "snap.json has no Node objects (it has 1 DaemonSet, 2 other objects (ConfigMap, Service))"
+    );
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("needs the nodes")));
+}
+
+#[test]
+fn an_empty_list_holds_no_objects() {
+    let e = load_err(
+        r#"{"kind": "List", "apiVersion": "v1", "items": []}"#,
+        "snap.json",
+    );
+    assert_eq!(e.message, "snap.json holds no Kubernetes objects");
+}
+
+#[test]
+fn a_missing_file_is_not_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("missing.json");
+    let e = load(&Source::Path(path.clone())).expect_err("missing");
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.message, format!("snapshot {} does not exist", path.display()));
+}
+
+#[test]
+fn a_gzip_file_asks_to_decompress_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("snap.json.gz");
+    fs::write(&path, [0x1f, 0x8b, 0x08, 0x00, 0x00]).expect("write");
+    let e = load(&Source::Path(path.clone())).expect_err("gzip");
+    assert_eq!(e.message, format!("{} is gzip-compressed", path.display()));
+}
+
+#[test]
+fn binary_input_is_not_utf8() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("snap.json");
+    fs::write(&path, b"{\"kind\": \"\xff\"}").expect("write");
+    let e = load(&Source::Path(path.clone())).expect_err("binary");
+    assert!(
+        e.message
+            .contains("is not UTF-8 text (invalid byte at offset 10)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn deeply_nested_input_is_an_error_not_a_crash() {
+    let deep = "[".repeat(100_000);
+    assert!(
+        load_err(&deep, "deep.json")
+            .message
+            .starts_with("deep.json, line 1 column")
+    );
+    let deep_item = format!(
+        r#"{{"kind": "List", "items": [{{"kind": "Node", "metadata": {}}}]}}"#,
+        "[".repeat(50_000)
+    );
+    assert!(
+        load_err(&deep_item, "deep.json")
+            .message
+            .contains("recursion limit")
+    );
+    let deep_yaml = format!("a: {}", "[".repeat(100_000));
+    assert!(load_err(&deep_yaml, "deep.yaml").message.starts_with("deep.yaml"));
+    let deep_block = (0..500)
+        .map(|i| format!("{}- x:\n", "  ".repeat(i)))
+        .collect::<String>();
+    assert!(
+        load_err(&deep_block, "deep.yaml")
+            .message
+            .starts_with("deep.yaml")
+    );
+}
+
+#[test]
+fn parse_source_reads_dash_as_stdin() {
+    assert_eq!(parse_source("-"), Source::Stdin);
+    assert_eq!(
+        parse_source("snap.json"),
+        Source::Path(PathBuf::from("snap.json"))
+    );
+    assert_eq!(Source::Stdin.to_string(), "standard input");
+}
