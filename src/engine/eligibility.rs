@@ -123,13 +123,22 @@ pub fn node_should_run_daemon_pod(node: &Node, ds: &DaemonSet) -> Eligibility {
     if taints.is_empty() {
         checks.push(Check::pass(Rule::Taint, "node has no taints"));
     }
+    // An untolerated NoExecute taint decides the outcome (the pod goes), so its reason comes
+    // before the NoSchedule ones ("existing pods stay"): the first reason is the one tables show.
+    let mut no_schedule_reasons = Vec::new();
     for taint in taints {
         let check = explain_taint(taint, &merged.tolerations, &defaults);
         if !check.passed {
-            reasons.push(Reason::new(Rule::Taint, check.message.clone()));
+            let reason = Reason::new(Rule::Taint, check.message.clone());
+            if taint.effect == NO_EXECUTE {
+                reasons.push(reason);
+            } else {
+                no_schedule_reasons.push(reason);
+            }
         }
         checks.push(check);
     }
+    reasons.append(&mut no_schedule_reasons);
 
     let fits_taints =
         find_untolerated_taint(taints, &merged.tolerations, &[NO_SCHEDULE, NO_EXECUTE]).is_none();
@@ -354,6 +363,42 @@ mod tests {
                 ds(json!({"tolerations": [{"operator": "Exists"}]})), true, true, &[]),
         ];
         run(cases);
+    }
+
+    #[test]
+    fn untolerated_no_execute_taint_is_the_first_reason() {
+        // The NoSchedule taint comes first on the node, but the NoExecute one removes the pod.
+        let node = tainted(json!([
+            taint("dedicated", "db", "NoSchedule"),
+            taint("maintenance", "now", "NoExecute")
+        ]));
+        let e = node_should_run_daemon_pod(&node, &ds(json!({})));
+        assert_eq!((e.should_run, e.should_continue_running), (false, false));
+        let messages: Vec<&str> = e.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with("taint maintenance=now:NoExecute is not tolerated")
+                && messages[0].ends_with("pods are removed"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("taint dedicated=db:NoSchedule is not tolerated"),
+            "{messages:?}"
+        );
+        // The checks keep the node's order.
+        let taint_checks: Vec<&str> = messages_of_failed(&e);
+        assert!(
+            taint_checks[0].contains("dedicated=db:NoSchedule"),
+            "{taint_checks:?}"
+        );
+    }
+
+    fn messages_of_failed(e: &Eligibility) -> Vec<&str> {
+        e.checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.message.as_str())
+            .collect()
     }
 
     #[test]
