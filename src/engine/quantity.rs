@@ -50,7 +50,8 @@ pub fn parse_milli(text: &str) -> Option<i128> {
     let den = mul_den.checked_mul(10i128.checked_pow(frac_len)?)?;
     let num = digits.checked_mul(mul_num)?;
     // Round up, as the API does when it stores a quantity with more precision than milli.
-    let value = (num + den - 1) / den;
+    // (Not `(num + den - 1) / den`: that overflows for a `num` near the largest i128.)
+    let value = num / den + i128::from(num % den != 0);
     Some(sign * value)
 }
 
@@ -100,6 +101,21 @@ mod tests {
         for bad in ["", "abc", "1..2", "5x", "."] {
             assert_eq!(parse_milli(bad), None, "{bad}");
         }
+    }
+
+    /// Regression (found by tests/fuzz_engine.rs): rounding up a value whose milli-units are
+    /// near i128::MAX overflowed, a panic in debug builds and a wrapped negative in release.
+    #[test]
+    fn rounding_up_the_largest_quantities_does_not_overflow() {
+        let max = i128::MAX;
+        assert_eq!(
+            parse_milli("170141183460469231731687303715884105.727m"),
+            Some(max / 1000 + 1)
+        );
+        assert_eq!(parse_milli(&format!("{max}m")), Some(max));
+        assert_eq!(parse_milli(&format!("-{max}m")), Some(-max));
+        assert_eq!(parse_milli("0.0001"), Some(1));
+        assert_eq!(parse_milli("-0.0001"), Some(-1));
     }
 
     #[test]
