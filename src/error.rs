@@ -15,6 +15,8 @@ pub mod exit {
     /// The command could not do its work: cluster unreachable, forbidden, object not found,
     /// malformed snapshot, a write refused because someone else changed the object.
     pub const RUNTIME: u8 = 3;
+    /// Interrupted with Ctrl-C (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub enum ErrorKind {
     /// stdout was closed (e.g. `| head`): not an error for the user.
     BrokenPipe,
     Io,
+    /// Ctrl-C during a long-running command (`rollout watch`).
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -39,6 +43,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Usage => exit::USAGE,
             ErrorKind::BrokenPipe => exit::OK,
+            ErrorKind::Interrupted => exit::INTERRUPTED,
             _ => exit::RUNTIME,
         }
     }

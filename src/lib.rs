@@ -101,7 +101,9 @@ fn parent_is_kubectl() -> bool {
 /// never logged, so credentials cannot leak through logs.
 fn init_logging(verbosity: u8) {
     let filter = match verbosity {
-        0 => "warn",
+        // Failed requests surface as our own errors, with context; the client's own logs would
+        // repeat them (a watch retrying through an apiserver restart logs every attempt).
+        0 => "warn,kube_client=off,kube_runtime=off",
         1 => "kubectl_ds=info,warn",
         2 => "kubectl_ds=debug,warn",
         _ => "kubectl_ds=trace,kube_client=debug,kube_runtime=debug,warn",

@@ -9,6 +9,7 @@ pub mod history;
 pub mod pods;
 pub mod quantity;
 pub mod revisions;
+pub mod rollout;
 pub mod tolerations;
 pub mod verdict;
 
