@@ -1,0 +1,1166 @@
+//! Every verdict of `why-not` and `status` on the real control plane: the real DaemonSet
+//! controller, scheduler and kwok produce the state, then the binary runs as a user would run it.
+//! Each test checks what the controller did, then the verdict word, the reason (rule and the key
+//! words of its message) and the exit code, in the JSON and in the table.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod, ResourceQuota};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use support::{NodeSpec, TestEnv, daemonset, merge, pods_by_node, wait_until};
+
+/// How long the real controller, scheduler and kwok get to act (other clusters may share the CPUs).
+const SETTLE: Duration = Duration::from_secs(150);
+
+// ---- setup ----
+
+/// A test's environment, with the DaemonSets of earlier tests in this binary deleted so that
+/// they cannot put pods on this test's nodes.
+async fn fresh(name: &str) -> TestEnv {
+    let env = TestEnv::new(name).await;
+    let all: Api<DaemonSet> = Api::all(env.client.clone());
+    let stale = all.list(&ListParams::default()).await.expect("list daemonsets");
+    for ds in &stale.items {
+        let (Some(ns), Some(name)) = (&ds.metadata.namespace, &ds.metadata.name) else {
+            continue;
+        };
+        if *ns != env.ns {
+            let api: Api<DaemonSet> = Api::namespaced(env.client.clone(), ns);
+            let _ = api.delete(name, &DeleteParams::default()).await;
+        }
+    }
+    wait_until("earlier tests' DaemonSets to be gone", SETTLE, || async {
+        all.list(&ListParams::default())
+            .await
+            .map(|l| l.items.is_empty())
+            .unwrap_or(false)
+    })
+    .await;
+    env
+}
+
+fn has_taint(node: &Node, key: &str, effect: &str) -> bool {
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|ts| ts.iter().any(|t| t.key == key && t.effect == effect))
+}
+
+fn is_node_ready(node: &Node) -> bool {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// Waits until kwok reports the nodes Ready and the node lifecycle controller has lifted the
+/// not-ready taint the API server puts on new nodes.
+async fn wait_nodes_ready(env: &TestEnv, names: &[&str]) {
+    for name in names {
+        wait_until(
+            &format!("node {name} to be Ready and untainted"),
+            SETTLE,
+            || async {
+                env.nodes().get(name).await.is_ok_and(|n| {
+                    is_node_ready(&n) && !has_taint(&n, "node.kubernetes.io/not-ready", "NoSchedule")
+                })
+            },
+        )
+        .await;
+    }
+}
+
+async fn wait_node_taint(env: &TestEnv, node: &str, key: &str, effect: &str) {
+    wait_until(
+        &format!("node {node} to get taint {key}:{effect}"),
+        SETTLE,
+        || async {
+            env.nodes()
+                .get(node)
+                .await
+                .is_ok_and(|n| has_taint(&n, key, effect))
+        },
+    )
+    .await;
+}
+
+/// Replaces a node's taints (JSON merge patch).
+async fn set_taints(env: &TestEnv, node: &str, taints: Value) {
+    env.nodes()
+        .patch(
+            node,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"taints": taints}})),
+        )
+        .await
+        .expect("patch node taints");
+}
+
+/// Waits for the DaemonSet's status counters (desired, current, ready, misscheduled).
+async fn wait_counts(env: &TestEnv, ds: &str, desired: i32, current: i32, ready: i32, misscheduled: i32) {
+    env.wait_daemonset(ds, SETTLE, |d| {
+        let s = d.status.as_ref().unwrap();
+        s.desired_number_scheduled == desired
+            && s.current_number_scheduled == current
+            && s.number_ready == ready
+            && s.number_misscheduled == misscheduled
+    })
+    .await;
+}
+
+/// The nodes the DaemonSet's pods are bound to, sorted ("" for an unbound pod).
+async fn pod_nodes(env: &TestEnv, ds: &str) -> Vec<String> {
+    let by_node = pods_by_node(env, ds).await;
+    by_node
+        .iter()
+        .flat_map(|(node, pods)| pods.iter().map(move |_| node.clone()))
+        .collect()
+}
+
+/// The only pod of a DaemonSet.
+async fn only_pod(env: &TestEnv, ds: &str) -> Pod {
+    let mut pods: Vec<Pod> = pods_by_node(env, ds).await.into_values().flatten().collect();
+    assert_eq!(pods.len(), 1, "expected exactly one pod of {ds}: {pods:#?}");
+    pods.remove(0)
+}
+
+fn pod_name(pod: &Pod) -> String {
+    pod.metadata.name.clone().unwrap_or_default()
+}
+
+fn with_template_labels(name: &str, labels: Value) -> Value {
+    merge(
+        daemonset(name),
+        json!({"spec": {"template": {"metadata": {"labels": labels}}}}),
+    )
+}
+
+fn with_pod_spec(name: &str, spec: Value) -> Value {
+    merge(daemonset(name), json!({"spec": {"template": {"spec": spec}}}))
+}
+
+// ---- running the binary ----
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn kubectl_ds(env: &TestEnv, args: &[&str]) -> Run {
+    let out = env.kubectl_ds().args(args).output().expect("run kubectl-ds");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn parse_json(run: &Run, what: &str) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: stdout is not JSON ({e}); exit {}\nstdout:\n{}\nstderr:\n{}",
+            run.code, run.stdout, run.stderr
+        )
+    })
+}
+
+/// `why-not NODE -n NS -o json [extra]`: the exit code and the verdicts.
+fn why_not_json(env: &TestEnv, node: &str, extra: &[&str]) -> (i32, Vec<Value>) {
+    let mut args = vec!["why-not", node, "-n", &env.ns, "-o", "json"];
+    args.extend_from_slice(extra);
+    let run = kubectl_ds(env, &args);
+    let doc = parse_json(&run, &format!("why-not {node}"));
+    assert_eq!(doc["apiVersion"], "kubectl-ds/v1", "{doc:#}");
+    assert_eq!(doc["kind"], "VerdictList", "{doc:#}");
+    let items = doc["items"].as_array().cloned().unwrap_or_default();
+    (run.code, items)
+}
+
+fn verdict_for<'a>(items: &'a [Value], ds: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|v| v["daemonset"] == ds)
+        .unwrap_or_else(|| panic!("no verdict for DaemonSet {ds} in {items:#?}"))
+}
+
+fn reasons(v: &Value) -> Vec<(String, String)> {
+    v["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap_or_default().to_string(),
+                r["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts that one reason has this rule and holds every word.
+fn assert_reason(v: &Value, rule: &str, words: &[&str]) {
+    let found = reasons(v)
+        .iter()
+        .any(|(r, m)| r == rule && words.iter().all(|w| m.contains(w)));
+    assert!(
+        found,
+        "expected a {rule:?} reason containing {words:?} in verdict {v:#}"
+    );
+}
+
+/// The why-not table row of one DaemonSet (NAMESPACE DAEMONSET VERDICT POD REASON).
+fn table_row(table: &str, ns: &str, ds: &str) -> String {
+    let header = table.lines().next().unwrap_or_default();
+    for column in ["NAMESPACE", "DAEMONSET", "VERDICT", "POD", "REASON"] {
+        assert!(header.contains(column), "table header lacks {column}:\n{table}");
+    }
+    table
+        .lines()
+        .find(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            cells.len() >= 2 && cells[0] == ns && cells[1] == ds
+        })
+        .unwrap_or_else(|| panic!("no row for {ns}/{ds} in:\n{table}"))
+        .to_string()
+}
+
+/// What a user must see for one DaemonSet on one node.
+struct Expect<'a> {
+    verdict: &'a str,
+    /// (rule, key words of its message); `None` for a verdict without reasons.
+    reason: Option<(&'a str, &'a [&'a str])>,
+    /// Exit code of `why-not NODE -n NS` (every DaemonSet of the namespace on that node).
+    code: i32,
+}
+
+/// Runs `why-not` in JSON and as a table and checks both against `expect`; returns the verdict.
+fn expect_verdict(env: &TestEnv, node: &str, ds: &str, expect: Expect) -> Value {
+    let (code, items) = why_not_json(env, node, &[]);
+    let v = verdict_for(&items, ds).clone();
+    assert_eq!(v["verdict"], expect.verdict, "verdict of {ds} on {node}: {v:#}");
+    assert_eq!(v["node"], node, "{v:#}");
+    assert_eq!(v["namespace"], env.ns.as_str(), "{v:#}");
+    match expect.reason {
+        Some((rule, words)) => assert_reason(&v, rule, words),
+        None => assert!(reasons(&v).is_empty(), "expected no reasons: {v:#}"),
+    }
+    assert_eq!(
+        code, expect.code,
+        "exit code of why-not {node} -o json; items: {items:#?}"
+    );
+
+    let table = kubectl_ds(env, &["why-not", node, "-n", &env.ns]);
+    assert_eq!(
+        table.code, expect.code,
+        "exit code of why-not {node} (table):\n{}",
+        table.stdout
+    );
+    let row = table_row(&table.stdout, &env.ns, ds);
+    assert!(
+        row.contains(expect.verdict),
+        "row lacks {}: {row}",
+        expect.verdict
+    );
+    let pod = v["pod"].as_str().unwrap_or("-");
+    assert!(row.contains(pod), "row lacks pod {pod}: {row}");
+    // The table shows the first reason, as the JSON lists it. Names in it may differ from run to
+    // run (an event's pod name), so compare the text up to the first quoted or bracketed part,
+    // and the key words when the expected reason is the one shown.
+    if let Some((rule, message)) = reasons(&v).first() {
+        let stable = message.split(['"', '(']).next().unwrap_or_default();
+        assert!(
+            row.contains(stable),
+            "row lacks the main reason {message:?}: {row}"
+        );
+        if let Some((want, words)) = expect.reason
+            && want == rule
+            && words.iter().all(|w| message.contains(w))
+        {
+            for word in words {
+                assert!(row.contains(word), "row lacks {word:?}: {row}");
+            }
+        }
+    }
+    v
+}
+
+/// Makes the controller sync the DaemonSet now. In the controller the tests run (v1.36,
+/// `syncNodeUpdate`) a node update enqueues a DaemonSet only when a pod must be created or
+/// deleted there, so a node that merely stops qualifying
+/// (an untolerated NoSchedule taint, NotReady) leaves the status counters as they were until the
+/// DaemonSet's next sync; an annotation change is such a sync.
+async fn poke(env: &TestEnv, ds: &str) {
+    let stamp = format!("{:?}", std::time::SystemTime::now());
+    env.daemonsets()
+        .patch(
+            ds,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"kubectl-ds.test/poke": stamp}}})),
+        )
+        .await
+        .expect("annotate daemonset");
+}
+
+// ---- running ----
+
+#[tokio::test]
+async fn running_pod_is_reported_running() {
+    let env = fresh("v-running").await;
+    env.create_node(NodeSpec::new("run-a")).await;
+    wait_nodes_ready(&env, &["run-a"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    let pod = only_pod(&env, "agent").await;
+
+    let v = expect_verdict(
+        &env,
+        "run-a",
+        "agent",
+        Expect {
+            verdict: "running",
+            reason: None,
+            code: 0,
+        },
+    );
+    assert_eq!(v["pod"], pod_name(&pod).as_str());
+    assert_eq!(v["shouldRun"], true);
+    assert_eq!(v["shouldContinueRunning"], true);
+    assert_eq!(v["updated"], true, "a fresh pod runs the current revision: {v:#}");
+    let hash = pod.metadata.labels.as_ref().unwrap()["controller-revision-hash"].clone();
+    assert_eq!(v["revision"], hash.as_str());
+}
+
+// ---- not-eligible ----
+
+#[tokio::test]
+async fn node_selector_mismatch_is_not_eligible() {
+    let env = fresh("v-selector").await;
+    env.create_node(NodeSpec::new("sel-ssd").label("disk", "ssd"))
+        .await;
+    env.create_node(NodeSpec::new("sel-hdd").label("disk", "hdd"))
+        .await;
+    env.create_node(NodeSpec::new("sel-none")).await;
+    wait_nodes_ready(&env, &["sel-ssd", "sel-hdd", "sel-none"]).await;
+    env.create_daemonset(with_pod_spec("agent", json!({"nodeSelector": {"disk": "ssd"}})))
+        .await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    assert_eq!(pod_nodes(&env, "agent").await, ["sel-ssd"]);
+
+    let v = expect_verdict(
+        &env,
+        "sel-hdd",
+        "agent",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some(("node-selector", &["nodeSelector disk=ssd", "disk=hdd"])),
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldRun"], false);
+    assert_eq!(v["shouldContinueRunning"], false);
+    assert_eq!(v["pod"], Value::Null);
+    expect_verdict(
+        &env,
+        "sel-none",
+        "agent",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some(("node-selector", &["nodeSelector disk=ssd", "no label disk"])),
+            code: 0,
+        },
+    );
+    expect_verdict(
+        &env,
+        "sel-ssd",
+        "agent",
+        Expect {
+            verdict: "running",
+            reason: None,
+            code: 0,
+        },
+    );
+}
+
+#[tokio::test]
+async fn required_affinity_mismatch_names_the_term() {
+    let env = fresh("v-affinity").await;
+    env.create_node(NodeSpec::new("aff-a").label("zone", "a")).await;
+    env.create_node(NodeSpec::new("aff-b").label("zone", "b").label("cores", "4"))
+        .await;
+    wait_nodes_ready(&env, &["aff-a", "aff-b"]).await;
+    // Two ORed terms: zone In [a], or cores Gt 8.
+    env.create_daemonset(with_pod_spec(
+        "agent",
+        json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
+            {"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["8"]}]}
+        ]}}}}),
+    ))
+    .await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    assert_eq!(pod_nodes(&env, "agent").await, ["aff-a"]);
+
+    let v = expect_verdict(
+        &env,
+        "aff-b",
+        "agent",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some(("node-affinity", &["term 1", "zone In [a]", "\"b\""])),
+            code: 0,
+        },
+    );
+    assert_reason(&v, "node-affinity", &["term 2", "cores Gt 8", "4"]);
+    assert_eq!(v["shouldRun"], false);
+    assert_eq!(v["shouldContinueRunning"], false);
+}
+
+#[tokio::test]
+async fn untolerated_no_schedule_taint_is_not_eligible() {
+    let env = fresh("v-taint").await;
+    env.create_node(NodeSpec::new("taint-a")).await;
+    env.create_node(NodeSpec::new("taint-db").taint("dedicated", "db", "NoSchedule"))
+        .await;
+    wait_nodes_ready(&env, &["taint-a", "taint-db"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    assert_eq!(pod_nodes(&env, "agent").await, ["taint-a"]);
+
+    let v = expect_verdict(
+        &env,
+        "taint-db",
+        "agent",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some(("taint", &["dedicated=db:NoSchedule", "not tolerated"])),
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldRun"], false);
+    // Only a NoSchedule taint is untolerated: a pod already there would stay.
+    assert_eq!(v["shouldContinueRunning"], true);
+}
+
+#[tokio::test]
+async fn template_node_name_pins_the_pod_to_one_node() {
+    let env = fresh("v-nodename").await;
+    env.create_node(NodeSpec::new("pin-a")).await;
+    env.create_node(NodeSpec::new("pin-b")).await;
+    wait_nodes_ready(&env, &["pin-a", "pin-b"]).await;
+    env.create_daemonset(with_pod_spec("agent", json!({"nodeName": "pin-a"})))
+        .await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    assert_eq!(pod_nodes(&env, "agent").await, ["pin-a"]);
+
+    let v = expect_verdict(
+        &env,
+        "pin-b",
+        "agent",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some(("node-name", &["template nodeName is pin-a", "pin-b"])),
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldContinueRunning"], false);
+    expect_verdict(
+        &env,
+        "pin-a",
+        "agent",
+        Expect {
+            verdict: "running",
+            reason: None,
+            code: 0,
+        },
+    );
+}
+
+// ---- default tolerations ----
+
+#[tokio::test]
+async fn cordoned_node_still_gets_the_pod() {
+    let env = fresh("v-cordon").await;
+    env.create_node(NodeSpec::new("cordon-a").cordoned()).await;
+    wait_nodes_ready(&env, &["cordon-a"]).await;
+    wait_node_taint(&env, "cordon-a", "node.kubernetes.io/unschedulable", "NoSchedule").await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    assert_eq!(pod_nodes(&env, "agent").await, ["cordon-a"]);
+
+    let v = expect_verdict(
+        &env,
+        "cordon-a",
+        "agent",
+        Expect {
+            verdict: "running",
+            reason: None,
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldRun"], true);
+    // --explain shows which toleration let the pod onto the cordoned node.
+    let (_, items) = why_not_json(&env, "cordon-a", &["--explain"]);
+    let checks = verdict_for(&items, "agent")["checks"].to_string();
+    assert!(
+        checks.contains("taint node.kubernetes.io/unschedulable:NoSchedule is tolerated")
+            && checks.contains("a controller default"),
+        "checks: {checks}"
+    );
+}
+
+#[tokio::test]
+async fn host_network_daemonset_tolerates_network_unavailable() {
+    let env = fresh("v-hostnet").await;
+    env.create_node(NodeSpec::new("net-down")).await;
+    env.create_node(NodeSpec::new("net-up")).await;
+    wait_nodes_ready(&env, &["net-down", "net-up"]).await;
+    // The node lifecycle controller keeps the network-unavailable taint in step with the node's
+    // NetworkUnavailable condition, so report the condition as a kubelet would.
+    env.nodes()
+        .patch_status(
+            "net-down",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"status": {"conditions": [{
+                "type": "NetworkUnavailable", "status": "True",
+                "reason": "NoRouteCreated", "message": "no route (kubectl-ds test)"
+            }]}})),
+        )
+        .await
+        .expect("patch node status");
+    wait_node_taint(
+        &env,
+        "net-down",
+        "node.kubernetes.io/network-unavailable",
+        "NoSchedule",
+    )
+    .await;
+    env.create_daemonset(with_pod_spec("hostnet", json!({"hostNetwork": true})))
+        .await;
+    env.create_daemonset(daemonset("plain")).await;
+    wait_counts(&env, "hostnet", 2, 2, 2, 0).await;
+    wait_counts(&env, "plain", 1, 1, 1, 0).await;
+    assert_eq!(pod_nodes(&env, "hostnet").await, ["net-down", "net-up"]);
+    assert_eq!(pod_nodes(&env, "plain").await, ["net-up"]);
+
+    let v = expect_verdict(
+        &env,
+        "net-down",
+        "plain",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some((
+                "taint",
+                &[
+                    "node.kubernetes.io/network-unavailable:NoSchedule",
+                    "not tolerated",
+                ],
+            )),
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldContinueRunning"], true);
+    let v = expect_verdict(
+        &env,
+        "net-down",
+        "hostnet",
+        Expect {
+            verdict: "running",
+            reason: None,
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldRun"], true);
+}
+
+// ---- not-ready ----
+
+#[tokio::test]
+async fn crash_looping_pod_is_not_ready() {
+    let env = fresh("v-crash").await;
+    env.create_node(NodeSpec::new("crash-a")).await;
+    wait_nodes_ready(&env, &["crash-a"]).await;
+    env.create_daemonset(with_template_labels(
+        "crashy",
+        json!({"kubectl-ds.test/stage": "crash-loop"}),
+    ))
+    .await;
+    wait_counts(&env, "crashy", 1, 1, 0, 0).await;
+    wait_until("the pod to be in CrashLoopBackOff", SETTLE, || async {
+        pods_by_node(&env, "crashy")
+            .await
+            .get("crash-a")
+            .and_then(|pods| pods[0].status.as_ref()?.container_statuses.clone())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.state
+                        .as_ref()
+                        .and_then(|s| s.waiting.as_ref())
+                        .and_then(|w| w.reason.as_deref())
+                        == Some("CrashLoopBackOff")
+                })
+            })
+    })
+    .await;
+    let v = expect_verdict(
+        &env,
+        "crash-a",
+        "crashy",
+        Expect {
+            verdict: "not-ready",
+            reason: Some(("container", &["agent", "CrashLoopBackOff"])),
+            code: 1,
+        },
+    );
+    assert_eq!(v["shouldRun"], true);
+    assert_eq!(v["pod"], pod_name(&only_pod(&env, "crashy").await).as_str());
+}
+
+#[tokio::test]
+async fn never_ready_pod_is_not_ready() {
+    let env = fresh("v-neverready").await;
+    env.create_node(NodeSpec::new("unready-a")).await;
+    wait_nodes_ready(&env, &["unready-a"]).await;
+    env.create_daemonset(with_template_labels(
+        "sleepy",
+        json!({"kubectl-ds.test/stage": "never-ready"}),
+    ))
+    .await;
+    wait_counts(&env, "sleepy", 1, 1, 0, 0).await;
+    wait_until("the pod to be running", SETTLE, || async {
+        pods_by_node(&env, "sleepy")
+            .await
+            .get("unready-a")
+            .is_some_and(|pods| pods[0].status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+    })
+    .await;
+    expect_verdict(
+        &env,
+        "unready-a",
+        "sleepy",
+        Expect {
+            verdict: "not-ready",
+            reason: Some(("container", &["agent", "running but not ready", "readiness"])),
+            code: 1,
+        },
+    );
+}
+
+/// A node that goes NotReady gets both not-ready taints; DaemonSet pods tolerate only the
+/// NoExecute one, so the real controller keeps the pod and counts it misscheduled.
+#[tokio::test]
+async fn not_ready_node_keeps_its_pod_as_misscheduled() {
+    let env = fresh("v-nodenotready").await;
+    env.create_node(NodeSpec::new("down-a")).await;
+    env.create_node(NodeSpec::new("down-b")).await;
+    wait_nodes_ready(&env, &["down-a", "down-b"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 2, 2, 2, 0).await;
+    let before = pods_by_node(&env, "agent").await["down-a"][0].clone();
+
+    env.nodes()
+        .patch(
+            "down-a",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"kubectl-ds.test/stage": "not-ready"}}})),
+        )
+        .await
+        .expect("label node");
+    wait_node_taint(&env, "down-a", "node.kubernetes.io/not-ready", "NoSchedule").await;
+    wait_node_taint(&env, "down-a", "node.kubernetes.io/not-ready", "NoExecute").await;
+    // What the real controller does: the pod stays, and on its next sync the node leaves
+    // desiredNumberScheduled and its pod counts as misscheduled.
+    poke(&env, "agent").await;
+    env.wait_daemonset("agent", SETTLE, |d| {
+        let s = d.status.as_ref().unwrap();
+        s.desired_number_scheduled == 1 && s.current_number_scheduled == 1 && s.number_misscheduled == 1
+    })
+    .await;
+    let after = pods_by_node(&env, "agent").await;
+    assert_eq!(
+        after.get("down-a").map(|p| pod_name(&p[0])),
+        Some(pod_name(&before)),
+        "the controller keeps the pod on the NotReady node: {after:#?}"
+    );
+
+    let v = expect_verdict(
+        &env,
+        "down-a",
+        "agent",
+        Expect {
+            verdict: "misscheduled",
+            reason: Some((
+                "taint",
+                &["node.kubernetes.io/not-ready:NoSchedule", "not tolerated"],
+            )),
+            code: 1,
+        },
+    );
+    assert_eq!(v["shouldRun"], false);
+    assert_eq!(v["shouldContinueRunning"], true);
+    assert_eq!(v["pod"], pod_name(&before).as_str());
+    assert_reason(&v, "controller", &["the pod stays"]);
+    assert_reason(&v, "node-not-ready", &["down-a", "NotReady"]);
+}
+
+// ---- pending ----
+
+#[tokio::test]
+async fn too_little_cpu_is_pending_with_the_scheduler_message() {
+    let env = fresh("v-cpu").await;
+    env.create_node(NodeSpec::new("small-a").allocatable("cpu", "1"))
+        .await;
+    wait_nodes_ready(&env, &["small-a"]).await;
+    env.create_daemonset(merge(
+        daemonset("hungry"),
+        json!({"spec": {"template": {"spec": {"containers": [{
+            "name": "agent", "image": "registry.example/agent:1.0",
+            "resources": {"requests": {"cpu": "2"}}
+        }]}}}}),
+    ))
+    .await;
+    // The controller does not check resources: it creates the pod, which the scheduler rejects.
+    wait_counts(&env, "hungry", 1, 1, 0, 0).await;
+    wait_until("the scheduler to reject the pod", SETTLE, || async {
+        let pod = only_pod(&env, "hungry").await;
+        pod.status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.message.is_some())
+    })
+    .await;
+    let pod = only_pod(&env, "hungry").await;
+    assert_eq!(
+        pod.spec.as_ref().unwrap().node_name,
+        None,
+        "the pod stays unbound"
+    );
+
+    let v = expect_verdict(
+        &env,
+        "small-a",
+        "hungry",
+        Expect {
+            verdict: "pending",
+            reason: Some(("resources", &["Insufficient cpu", "requests 2", "allocatable"])),
+            code: 1,
+        },
+    );
+    assert_reason(&v, "scheduler", &["nodes are available", "Insufficient cpu"]);
+    assert_eq!(v["pod"], pod_name(&pod).as_str());
+    assert_eq!(v["shouldRun"], true);
+}
+
+#[tokio::test]
+async fn host_port_conflict_is_pending() {
+    let env = fresh("v-hostport").await;
+    env.create_node(NodeSpec::new("port-a")).await;
+    wait_nodes_ready(&env, &["port-a"]).await;
+    let blocker: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "port-blocker", "labels": {"role": "blocker"}},
+        "spec": {
+            "nodeName": "port-a",
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{"name": "web", "image": "registry.example/web:1.0",
+                            "ports": [{"containerPort": 8080, "hostPort": 8080}]}]
+        }
+    }))
+    .unwrap();
+    env.pods()
+        .create(&PostParams::default(), &blocker)
+        .await
+        .expect("create blocker pod");
+    wait_until("the blocker pod to run", SETTLE, || async {
+        env.pods()
+            .get("port-blocker")
+            .await
+            .is_ok_and(|p| p.status.and_then(|s| s.phase).as_deref() == Some("Running"))
+    })
+    .await;
+    env.create_daemonset(merge(
+        daemonset("proxy"),
+        json!({"spec": {"template": {"spec": {"containers": [{
+            "name": "agent", "image": "registry.example/agent:1.0",
+            "ports": [{"containerPort": 8080, "hostPort": 8080}]
+        }]}}}}),
+    ))
+    .await;
+    wait_counts(&env, "proxy", 1, 1, 0, 0).await;
+    wait_until("the scheduler to reject the pod", SETTLE, || async {
+        let pod = only_pod(&env, "proxy").await;
+        pod.status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.message.is_some())
+    })
+    .await;
+
+    let v = expect_verdict(
+        &env,
+        "port-a",
+        "proxy",
+        Expect {
+            verdict: "pending",
+            reason: Some(("host-port", &["8080", "port-blocker"])),
+            code: 1,
+        },
+    );
+    assert_reason(&v, "scheduler", &["free ports"]);
+}
+
+// ---- missing ----
+
+#[tokio::test]
+async fn quota_that_forbids_pods_is_missing_with_failed_create() {
+    let env = fresh("v-quota").await;
+    env.create_node(NodeSpec::new("quota-a")).await;
+    wait_nodes_ready(&env, &["quota-a"]).await;
+    let quotas: Api<ResourceQuota> = Api::namespaced(env.client.clone(), &env.ns);
+    let quota: ResourceQuota = serde_json::from_value(json!({
+        "metadata": {"name": "no-pods"}, "spec": {"hard": {"pods": "0"}}
+    }))
+    .unwrap();
+    quotas
+        .create(&PostParams::default(), &quota)
+        .await
+        .expect("create quota");
+    wait_until("the quota controller to fill in the quota", SETTLE, || async {
+        quotas.get("no-pods").await.is_ok_and(|q| {
+            q.status
+                .and_then(|s| s.hard)
+                .is_some_and(|h| h.contains_key("pods"))
+        })
+    })
+    .await;
+    env.create_daemonset(daemonset("agent")).await;
+    env.wait_daemonset("agent", SETTLE, |d| {
+        let s = d.status.as_ref().unwrap();
+        s.desired_number_scheduled == 1 && s.current_number_scheduled == 0
+    })
+    .await;
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(env.client.clone(), &env.ns);
+    wait_until("a FailedCreate event", SETTLE, || async {
+        events
+            .list(&ListParams::default().fields("reason=FailedCreate"))
+            .await
+            .is_ok_and(|l| !l.items.is_empty())
+    })
+    .await;
+    assert!(pod_nodes(&env, "agent").await.is_empty());
+
+    let v = expect_verdict(
+        &env,
+        "quota-a",
+        "agent",
+        Expect {
+            verdict: "missing",
+            reason: Some((
+                "controller",
+                &["FailedCreate", "forbidden", "exceeded quota", "no-pods"],
+            )),
+            code: 1,
+        },
+    );
+    assert_eq!(v["shouldRun"], true);
+    assert_eq!(v["pod"], Value::Null);
+}
+
+// ---- misscheduled, then removed ----
+
+#[tokio::test]
+async fn new_taints_make_the_pod_misscheduled_then_remove_it() {
+    let env = fresh("v-misscheduled").await;
+    env.create_node(NodeSpec::new("mis-a")).await;
+    env.create_node(NodeSpec::new("mis-b")).await;
+    wait_nodes_ready(&env, &["mis-a", "mis-b"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 2, 2, 2, 0).await;
+    let pod = pod_name(&pods_by_node(&env, "agent").await["mis-a"][0]);
+
+    // An untolerated NoSchedule taint: the controller keeps the pod, counted misscheduled.
+    set_taints(
+        &env,
+        "mis-a",
+        json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
+    )
+    .await;
+    wait_node_taint(&env, "mis-a", "dedicated", "NoSchedule").await;
+    poke(&env, "agent").await;
+    wait_counts(&env, "agent", 1, 1, 1, 1).await;
+    assert_eq!(
+        pods_by_node(&env, "agent")
+            .await
+            .get("mis-a")
+            .map(|p| pod_name(&p[0])),
+        Some(pod.clone())
+    );
+    let v = expect_verdict(
+        &env,
+        "mis-a",
+        "agent",
+        Expect {
+            verdict: "misscheduled",
+            reason: Some(("taint", &["dedicated=db:NoSchedule", "not tolerated"])),
+            code: 1,
+        },
+    );
+    assert_reason(&v, "controller", &["stays", "numberMisscheduled"]);
+    assert_eq!(v["pod"], pod.as_str());
+    assert_eq!(v["shouldRun"], false);
+    assert_eq!(v["shouldContinueRunning"], true);
+
+    // An untolerated NoExecute taint: the pod is removed.
+    set_taints(
+        &env,
+        "mis-a",
+        json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"},
+               {"key": "maintenance", "value": "now", "effect": "NoExecute"}]),
+    )
+    .await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+    wait_until("the pod on mis-a to be gone", SETTLE, || async {
+        !pods_by_node(&env, "agent").await.contains_key("mis-a")
+    })
+    .await;
+    let v = expect_verdict(
+        &env,
+        "mis-a",
+        "agent",
+        Expect {
+            verdict: "not-eligible",
+            reason: Some((
+                "taint",
+                &["maintenance=now:NoExecute", "not tolerated", "removed"],
+            )),
+            code: 0,
+        },
+    );
+    assert_eq!(v["shouldContinueRunning"], false);
+    assert_eq!(v["pod"], Value::Null);
+}
+
+// ---- status DS: per-node coverage ----
+
+#[tokio::test]
+async fn status_groups_nodes_by_verdict_and_reason() {
+    let env = fresh("v-status").await;
+    env.create_node(NodeSpec::new("cov-a")).await;
+    env.create_node(NodeSpec::new("cov-b")).await;
+    env.create_node(NodeSpec::new("cov-c").taint("dedicated", "db", "NoSchedule"))
+        .await;
+    wait_nodes_ready(&env, &["cov-a", "cov-b", "cov-c"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 2, 2, 2, 0).await;
+
+    let table = kubectl_ds(&env, &["status", "agent", "-n", &env.ns]);
+    assert_eq!(table.code, 0, "{}\n{}", table.stdout, table.stderr);
+    assert!(
+        table.stdout.contains(&format!("DaemonSet {}/agent", env.ns)),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("desired 2, current 2, ready 2"),
+        "{}",
+        table.stdout
+    );
+    let row = |verdict: &str| {
+        table
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(verdict))
+            .unwrap_or_else(|| panic!("no {verdict} row in:\n{}", table.stdout))
+            .to_string()
+    };
+    let running = row("running");
+    assert!(running.trim_start().starts_with('2'), "{running}");
+    assert!(running.contains("cov-a, cov-b"), "{running}");
+    let not_eligible = row("not-eligible");
+    assert!(not_eligible.trim_start().starts_with('1'), "{not_eligible}");
+    assert!(not_eligible.contains("dedicated=db:NoSchedule"), "{not_eligible}");
+    assert!(not_eligible.trim_end().ends_with("cov-c"), "{not_eligible}");
+
+    let json_run = kubectl_ds(&env, &["status", "agent", "-n", &env.ns, "-o", "json"]);
+    assert_eq!(json_run.code, 0, "{}", json_run.stderr);
+    let doc = parse_json(&json_run, "status -o json");
+    assert_eq!(doc["summary"]["desired"], 2, "{doc:#}");
+    assert_eq!(doc["summary"]["ready"], 2, "{doc:#}");
+    assert!(doc["currentRevision"].is_string(), "{doc:#}");
+    let nodes = doc["nodes"].as_array().expect("nodes");
+    let by_node: Vec<(&str, &str)> = nodes
+        .iter()
+        .map(|v| (v["node"].as_str().unwrap(), v["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        by_node,
+        [
+            ("cov-a", "running"),
+            ("cov-b", "running"),
+            ("cov-c", "not-eligible")
+        ]
+    );
+    assert_reason(&nodes[2], "taint", &["dedicated=db:NoSchedule", "not tolerated"]);
+    for v in &nodes[..2] {
+        assert_eq!(v["revision"], doc["currentRevision"], "{v:#}");
+    }
+}
+
+// ---- errors ----
+
+#[tokio::test]
+async fn errors_name_what_is_wrong_and_exit_with_documented_codes() {
+    let env = fresh("v-errors").await;
+    env.create_node(NodeSpec::new("err-node-a")).await;
+    wait_nodes_ready(&env, &["err-node-a"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_counts(&env, "agent", 1, 1, 1, 0).await;
+
+    let run = kubectl_ds(&env, &["why-not", "err-node-b", "-n", &env.ns]);
+    assert_eq!(run.code, 3, "unknown node: {}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("\"err-node-b\" not found"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean err-node-a"), "{}", run.stderr);
+
+    let run = kubectl_ds(&env, &["status", "agnet", "-n", &env.ns]);
+    assert_eq!(run.code, 3, "unknown DaemonSet: {}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("\"agnet\" not found"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean agent"), "{}", run.stderr);
+
+    let run = kubectl_ds(&env, &["why-not", "err-node-a", "agnet", "-n", &env.ns]);
+    assert_eq!(
+        run.code, 3,
+        "unknown DaemonSet for why-not: {}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stderr.contains("did you mean agent"), "{}", run.stderr);
+
+    // Bad flag values: rejected by the parser, or by the option checks, before any request.
+    for args in [
+        vec!["why-not", "err-node-a", "-o", "xml"],
+        vec!["why-not", "err-node-a", "-o", "name"],
+        vec!["status", "agent", "-l", "app in (agent"],
+    ] {
+        let run = kubectl_ds(&env, &args);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(!run.stderr.is_empty(), "{args:?} says nothing");
+    }
+}
+
+// ---- snapshot round trip ----
+
+#[tokio::test]
+async fn snapshot_round_trip_gives_the_live_verdicts() {
+    let env = fresh("v-snapshot").await;
+    env.create_node(NodeSpec::new("snap-a")).await;
+    env.create_node(NodeSpec::new("snap-b").taint("dedicated", "db", "NoSchedule"))
+        .await;
+    env.create_node(NodeSpec::new("snap-c").allocatable("cpu", "1"))
+        .await;
+    wait_nodes_ready(&env, &["snap-a", "snap-b", "snap-c"]).await;
+    env.create_daemonset(daemonset("agent")).await;
+    env.create_daemonset(with_template_labels(
+        "crashy",
+        json!({"kubectl-ds.test/stage": "crash-loop"}),
+    ))
+    .await;
+    env.create_daemonset(merge(
+        daemonset("hungry"),
+        json!({"spec": {"template": {"spec": {"containers": [{
+            "name": "agent", "image": "registry.example/agent:1.0",
+            "resources": {"requests": {"cpu": "2"}}
+        }]}}}}),
+    ))
+    .await;
+    wait_counts(&env, "agent", 2, 2, 2, 0).await;
+    wait_counts(&env, "crashy", 2, 2, 0, 0).await;
+    wait_counts(&env, "hungry", 2, 2, 1, 0).await;
+    wait_until("every pod to reach its final state", SETTLE, || async {
+        let pods = env.pods().list(&ListParams::default()).await.expect("pods");
+        pods.items.iter().all(|p| {
+            let status = p.status.clone().unwrap_or_default();
+            let scheduled_failed = status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.message.is_some());
+            let crash_looping = status.container_statuses.iter().flatten().any(|c| {
+                c.state
+                    .as_ref()
+                    .and_then(|s| s.waiting.as_ref())
+                    .and_then(|w| w.reason.as_deref())
+                    == Some("CrashLoopBackOff")
+            });
+            let ready = status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            scheduled_failed || crash_looping || ready
+        })
+    })
+    .await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    for scope in [vec!["-n", env.ns.as_str()], vec!["-A"]] {
+        let mut args = vec!["snapshot"];
+        args.extend(scope.iter().copied());
+        let saved = kubectl_ds(&env, &args);
+        assert_eq!(saved.code, 0, "snapshot {scope:?}: {}", saved.stderr);
+        assert!(saved.stderr.contains("saved"), "{}", saved.stderr);
+        let file = dir.path().join("snap.json");
+        std::fs::write(&file, &saved.stdout).expect("write snapshot");
+        let file = file.to_string_lossy().into_owned();
+
+        let mut seen = Vec::new();
+        for node in ["snap-a", "snap-b", "snap-c"] {
+            let (live_code, live) = why_not_json(&env, node, &[]);
+            let (offline_code, offline) = why_not_json(&env, node, &["--snapshot", &file]);
+            assert_eq!(live, offline, "snapshot {scope:?}: verdicts on {node} differ");
+            assert_eq!(
+                live_code, offline_code,
+                "snapshot {scope:?}: exit codes on {node}"
+            );
+            let (live_x, offline_x) = (
+                why_not_json(&env, node, &["--explain"]).1,
+                why_not_json(&env, node, &["--explain", "--snapshot", &file]).1,
+            );
+            assert_eq!(
+                live_x, offline_x,
+                "snapshot {scope:?}: explained verdicts on {node}"
+            );
+            seen.extend(live.iter().map(|v| {
+                format!(
+                    "{}@{}={}",
+                    v["daemonset"].as_str().unwrap(),
+                    node,
+                    v["verdict"].as_str().unwrap()
+                )
+            }));
+        }
+        // The round trip covered every kind of verdict the setup produces.
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "agent@snap-a=running",
+                "agent@snap-b=not-eligible",
+                "agent@snap-c=running",
+                "crashy@snap-a=not-ready",
+                "crashy@snap-b=not-eligible",
+                "crashy@snap-c=not-ready",
+                "hungry@snap-a=running",
+                "hungry@snap-b=not-eligible",
+                "hungry@snap-c=pending",
+            ],
+            "snapshot {scope:?}"
+        );
+    }
+}
