@@ -158,6 +158,20 @@ pub fn api_error(server: &str, req: Request<'_>, err: kube::Error) -> Error {
             let detail = error_chain(&other);
             let timeout =
                 detail.contains("timed out") || detail.contains("elapsed") || detail.contains("deadline");
+            // rustls: "invalid peer certificate: UnknownIssuer", or the server's alert
+            // "BadCertificate"/"CertificateRequired" when it refuses the client certificate.
+            let certificate = detail.to_ascii_lowercase().contains("certificate");
+            if certificate && !timeout {
+                return Error::new(
+                    ErrorKind::Unreachable,
+                    format!("{what}: TLS with the server at {server} failed: {detail}"),
+                )
+                .with_hint(
+                    "the server's certificate is not signed by the kubeconfig's certificate-authority, or the \
+                     server refused the client certificate; check both in the kubeconfig \
+                     (--insecure-skip-tls-verify skips the server check, insecurely)",
+                );
+            }
             let kind = if timeout {
                 ErrorKind::Timeout
             } else {
@@ -189,4 +203,54 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport_error(text: &str) -> Error {
+        let req = Request {
+            verb: "list",
+            resource: "nodes",
+            namespace: None,
+        };
+        api_error("https://k:6443", req, kube::Error::Service(text.into()))
+    }
+
+    /// Regression: a certificate the kubeconfig's CA did not sign was reported as "cannot reach
+    /// the server" with the hint to check that the cluster is up.
+    #[test]
+    fn an_untrusted_certificate_says_tls_failed_not_unreachable() {
+        let e = transport_error("client error (Connect): invalid peer certificate: UnknownIssuer");
+        assert_eq!(e.kind, ErrorKind::Unreachable);
+        assert!(
+            e.message
+                .starts_with("listing nodes: TLS with the server at https://k:6443 failed: "),
+            "{e}"
+        );
+        assert!(
+            e.hint.as_deref().unwrap().contains("certificate-authority"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("cluster is up"), "{e}");
+
+        let refused = transport_error("received fatal alert: CertificateRequired");
+        assert!(refused.message.contains("TLS with the server"), "{refused}");
+    }
+
+    #[test]
+    fn refused_connections_and_timeouts_keep_their_own_hints() {
+        let e = transport_error("tcp connect error: Connection refused (os error 111)");
+        assert_eq!(e.kind, ErrorKind::Unreachable);
+        assert!(
+            e.message.contains("cannot reach the server at https://k:6443"),
+            "{e}"
+        );
+        assert!(e.hint.as_deref().unwrap().contains("cluster is up"), "{e}");
+
+        let t = transport_error("client error (Connect): deadline has elapsed");
+        assert_eq!(t.kind, ErrorKind::Timeout);
+        assert!(t.hint.as_deref().unwrap().contains("--request-timeout"), "{t}");
+    }
 }
