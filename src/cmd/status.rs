@@ -15,6 +15,7 @@ use crate::fetch::{DsScope, list_daemonsets, status_snapshot};
 use crate::options::{Options, Scope};
 use crate::render::table::{Style, TableCell, Tone, render, status_cell};
 use crate::render::{machine, verdicts};
+use crate::snapshot::load::{Need, load_for};
 use crate::snapshot::{Snapshot, load, parse_source};
 
 /// The annotation `pause` records the previous update strategy in.
@@ -116,7 +117,11 @@ pub async fn run(opts: &Options, args: &StatusArgs) -> Result<Outcome> {
             overview(opts, &list, filter.namespace.clone())
         }
         (Some(name), Some(file)) => {
-            let snapshot = load(&parse_source(file))?;
+            let need = Need::DaemonSet {
+                namespace: snapshot_namespace(opts),
+                name: name.clone(),
+            };
+            let snapshot = load_for(&parse_source(file), &need)?;
             require_nodes(&snapshot, file)?;
             let filter = Filter {
                 namespace: snapshot_namespace(opts),

@@ -10,7 +10,8 @@ use crate::fetch::{DsScope, why_not_snapshot};
 use crate::options::{Options, Scope};
 use crate::render::table::Style;
 use crate::render::{machine, verdicts};
-use crate::snapshot::{load, parse_source};
+use crate::snapshot::load::{Need, load_for};
+use crate::snapshot::parse_source;
 
 pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
     use OutputFormat::*;
@@ -19,7 +20,7 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
 
     let (snapshot, filter) = match &args.snapshot {
         Some(file) => {
-            let snapshot = load(&parse_source(file))?;
+            let snapshot = load_for(&parse_source(file), &Need::Node(args.node.clone()))?;
             require_nodes(&snapshot, file)?;
             let namespace = match &opts.scope {
                 Scope::Namespace(ns) => Some(ns.clone()),

@@ -7,14 +7,21 @@
 
 mod document;
 mod field_path;
+mod stream;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use document::{Document, Objects};
+use k8s_openapi::Metadata;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Snapshot;
+use crate::engine::pods::target_node;
+use crate::engine::verdict::controller_uid;
 use crate::error::{Error, ErrorKind, Result};
 
 /// How to produce a snapshot kubectl-ds can read; ends most load errors.
@@ -49,8 +56,106 @@ pub fn parse_source(arg: &str) -> Source {
     }
 }
 
+/// What a command reads from a snapshot. Given to [`load_for`], it lets the loader pass over what
+/// the command cannot use, so that a snapshot of a big cluster loads fast and in little memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// Every object (`kubectl ds snapshot`, `status` without a name).
+    Everything,
+    /// `why-not NODE`: the pods bound to the node or aimed at it, with every node, DaemonSet and
+    /// ControllerRevision, and the DaemonSets' FailedCreate events.
+    Node(String),
+    /// `status DS`: the pods of the DaemonSets of that name (in that namespace, if given), and the
+    /// pods bound to nodes where one of them is Pending (for the scheduler-level fit), with every
+    /// node, DaemonSet and ControllerRevision, and the DaemonSets' FailedCreate events.
+    DaemonSet { namespace: Option<String>, name: String },
+}
+
+impl Need {
+    /// Drops what the command cannot use, and every object's `managedFields` (large, and nothing
+    /// reads them). [`load_for`] gives what [`load`] followed by this gives.
+    pub fn retain(&self, snapshot: &mut Snapshot) {
+        match self {
+            Need::Everything => return,
+            Need::Node(node) => snapshot.pods.retain(|p| target_node(p) == Some(node.as_str())),
+            Need::DaemonSet { .. } => {
+                let owners = self.daemonset_uids(snapshot);
+                let owned = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u));
+                let pending = pending_nodes(snapshot.pods.iter().filter(|p| owned(p)));
+                snapshot
+                    .pods
+                    .retain(|p| owned(p) || bound_to_any(node_name(p), &pending));
+            }
+        }
+        snapshot.events.retain(is_failed_create);
+        clear_managed_fields(&mut snapshot.nodes);
+        clear_managed_fields(&mut snapshot.daemonsets);
+        clear_managed_fields(&mut snapshot.pods);
+        clear_managed_fields(&mut snapshot.revisions);
+        clear_managed_fields(&mut snapshot.events);
+    }
+
+    /// The uids of the DaemonSets `status DS` is about.
+    fn daemonset_uids(&self, snapshot: &Snapshot) -> HashSet<String> {
+        snapshot
+            .daemonsets
+            .iter()
+            .filter(|d| self.names_daemonset(d.metadata.namespace.as_deref(), d.metadata.name.as_deref()))
+            .filter_map(|d| d.metadata.uid.clone())
+            .collect()
+    }
+
+    /// Whether a DaemonSet (or a pod's controller reference) named `name` in `namespace` is the one
+    /// `status DS` is about.
+    fn names_daemonset(&self, namespace: Option<&str>, name: Option<&str>) -> bool {
+        match self {
+            Need::DaemonSet {
+                namespace: want_ns,
+                name: want,
+            } => name == Some(want.as_str()) && want_ns.as_deref().is_none_or(|ns| namespace == Some(ns)),
+            _ => false,
+        }
+    }
+}
+
+fn clear_managed_fields<T: Metadata<Ty = ObjectMeta>>(objects: &mut [T]) {
+    for object in objects {
+        object.metadata_mut().managed_fields = None;
+    }
+}
+
+/// The nodes where one of `pods` waits to be bound: their neighbours decide whether it fits.
+fn pending_nodes<'a>(pods: impl Iterator<Item = &'a Pod>) -> HashSet<String> {
+    pods.filter(|p| node_name(p).is_none_or(str::is_empty))
+        .filter_map(|p| target_node(p).map(str::to_owned))
+        .collect()
+}
+
+fn node_name(pod: &Pod) -> Option<&str> {
+    pod.spec.as_ref().and_then(|s| s.node_name.as_deref())
+}
+
+fn bound_to_any(node_name: Option<&str>, nodes: &HashSet<String>) -> bool {
+    node_name.is_some_and(|n| nodes.contains(n))
+}
+
+/// The only events the analysis reads (see `engine::verdict`).
+fn is_failed_create(event: &Event) -> bool {
+    is_failed_create_of(event.reason.as_deref(), event.involved_object.kind.as_deref())
+}
+
+fn is_failed_create_of(reason: Option<&str>, involved_kind: Option<&str>) -> bool {
+    reason == Some("FailedCreate") && involved_kind == Some("DaemonSet")
+}
+
 /// Reads a snapshot from a file, a folder or standard input.
 pub fn load(source: &Source) -> Result<Snapshot> {
+    load_for(source, &Need::Everything)
+}
+
+/// Reads from a snapshot what a command needs (see [`Need`]): big JSON input takes a fast path
+/// (`stream`); anything it does not handle is read the thorough way, then trimmed.
+pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
     let origin = source.to_string();
     let mut objects = Objects::default();
     match source {
@@ -70,19 +175,34 @@ pub fn load(source: &Source) -> Result<Snapshot> {
                 .lock()
                 .read_to_end(&mut bytes)
                 .map_err(|e| read_error(&origin, &e))?;
+            if let Some(snapshot) = stream::load(&[stream::Input::Bytes(&bytes)], need, &origin) {
+                return Ok(snapshot);
+            }
             read_text(bytes, &origin, &mut objects)?;
         }
         Source::Path(path) => {
             let metadata = std::fs::metadata(path).map_err(|e| open_error(path, &e))?;
             if metadata.is_dir() {
-                read_folder(path, &mut objects)?;
+                let files = snapshot_files(path);
+                if let Ok(files) = &files {
+                    let inputs: Vec<_> = files.iter().map(|f| stream::Input::File(f)).collect();
+                    if let Some(snapshot) = stream::load(&inputs, need, &origin) {
+                        return Ok(snapshot);
+                    }
+                }
+                read_folder(path, files?, &mut objects)?;
             } else {
+                if let Some(snapshot) = stream::load(&[stream::Input::File(path)], need, &origin) {
+                    return Ok(snapshot);
+                }
                 let bytes = std::fs::read(path).map_err(|e| open_error(path, &e))?;
                 read_text(bytes, &origin, &mut objects)?;
             }
         }
     }
-    finish(objects, &origin)
+    let mut snapshot = finish(objects, &origin)?;
+    need.retain(&mut snapshot);
+    Ok(snapshot)
 }
 
 /// Reads a snapshot from text (JSON or YAML); `origin` names it in error messages.
@@ -278,8 +398,7 @@ fn yaml_error(origin: &str, e: &serde_saphyr::Error) -> Error {
 /// The files of a `kubectl cluster-info dump --output-directory` folder that matter here.
 const DUMP_FILES: [&str; 4] = ["daemonsets", "pods", "events", "controllerrevisions"];
 
-fn read_folder(dir: &Path, objects: &mut Objects) -> Result<()> {
-    let files = snapshot_files(dir)?;
+fn read_folder(dir: &Path, files: Vec<PathBuf>, objects: &mut Objects) -> Result<()> {
     if files.is_empty() {
         return Err(Error::invalid_input(format!(
             "{} has no snapshot files: expected the folder `kubectl cluster-info dump --output-directory` \

@@ -53,7 +53,7 @@ impl Objects {
         self.skipped.values().sum()
     }
 
-    fn skip(&mut self, api_version: Option<&str>, kind: &str) {
+    pub(super) fn skip(&mut self, api_version: Option<&str>, kind: &str) {
         let label = match api_version {
             Some(v) if v != "v1" => format!("{kind} ({v})"),
             _ => kind.to_owned(),
@@ -123,7 +123,7 @@ impl Objects {
 
 /// The kinds a snapshot keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(super) enum Target {
     Node,
     DaemonSet,
     Pod,
@@ -136,7 +136,7 @@ enum Target {
 
 impl Target {
     /// A missing apiVersion is accepted: typed lists from the API leave it out on their items.
-    fn of(api_version: Option<&str>, kind: &str) -> Option<Target> {
+    pub(super) fn of(api_version: Option<&str>, kind: &str) -> Option<Target> {
         let core = matches!(api_version, None | Some("v1"));
         let apps = matches!(api_version, None | Some("apps/v1"));
         match kind {
@@ -214,7 +214,7 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 /// Maps an events.k8s.io Event onto the core/v1 Event the rest of the tool reads.
-fn core_event(e: events::Event) -> core::Event {
+pub(super) fn core_event(e: events::Event) -> core::Event {
     let series_last = e.series.as_ref().map(|s| Time(s.last_observed_time.0));
     let event_time = e.event_time.as_ref().map(|t| Time(t.0));
     core::Event {
@@ -257,9 +257,9 @@ impl fmt::Display for Place {
 
 /// `kind` and `apiVersion` of the list around the items, as far as they are known.
 #[derive(Debug, Default)]
-struct ListHeader {
-    kind: Option<String>,
-    api_version: Option<String>,
+pub(super) struct ListHeader {
+    pub kind: Option<String>,
+    pub api_version: Option<String>,
 }
 
 impl ListHeader {
@@ -272,7 +272,7 @@ impl ListHeader {
     }
 
     /// `Node` for a `NodeList`; nothing for kubectl's generic `List`.
-    fn item_kind(&self) -> Option<&str> {
+    pub(super) fn item_kind(&self) -> Option<&str> {
         self.kind
             .as_deref()
             .and_then(|k| k.strip_suffix("List"))
@@ -280,7 +280,7 @@ impl ListHeader {
     }
 
     /// The list's apiVersion is its items' only when the list is a typed one.
-    fn item_api_version(&self) -> Option<&str> {
+    pub(super) fn item_api_version(&self) -> Option<&str> {
         self.item_kind().and(self.api_version.as_deref())
     }
 }

@@ -704,3 +704,246 @@ fn parse_source_reads_dash_as_stdin() {
     );
     assert_eq!(Source::Stdin.to_string(), "standard input");
 }
+
+// --- reading only what a command needs (the fast path, `stream`) ------------------------------
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/snapshot.json")
+}
+
+/// Every need a command can have on this snapshot, plus names that are not there.
+fn needs_of(s: &Snapshot) -> Vec<Need> {
+    let mut needs: Vec<Need> = names(&s.nodes).into_iter().map(Need::Node).collect();
+    needs.push(Need::Node("no-such-node".into()));
+    for ds in &s.daemonsets {
+        let name = ds.metadata.name.clone().unwrap_or_default();
+        needs.push(Need::DaemonSet {
+            namespace: ds.metadata.namespace.clone(),
+            name: name.clone(),
+        });
+        needs.push(Need::DaemonSet {
+            namespace: None,
+            name,
+        });
+    }
+    needs.push(Need::DaemonSet {
+        namespace: Some("elsewhere".into()),
+        name: names(&s.daemonsets)[0].clone(),
+    });
+    needs
+}
+
+/// The thorough reading of `text`, trimmed to `need`: what the fast path must give.
+fn thorough(text: &str, need: &Need) -> Snapshot {
+    let mut s = load_str(text, "test").expect("loads");
+    need.retain(&mut s);
+    s
+}
+
+fn fast(text: &str, need: &Need, chunk: usize) -> Option<Snapshot> {
+    stream::load_in_chunks(&[stream::Input::Bytes(text.as_bytes())], need, chunk)
+}
+
+#[test]
+fn the_fast_path_keeps_what_the_thorough_reading_keeps() {
+    for path in [example(), fixture("list.json")] {
+        let text = fs::read_to_string(&path).expect("fixture");
+        let full = load_str(&text, "test").expect("loads");
+        for need in needs_of(&full) {
+            let want = as_json(&thorough(&text, &need));
+            for chunk in [1 << 20, 4096, 61] {
+                let got = fast(&text, &need, chunk)
+                    .unwrap_or_else(|| panic!("{}: the fast path gave up on {need:?}", path.display()));
+                assert_eq!(as_json(&got), want, "{}, {need:?}, chunk {chunk}", path.display());
+            }
+            let from_file = load_for(&Source::Path(path.clone()), &need).expect("loads");
+            assert_eq!(as_json(&from_file), want, "{}, {need:?}", path.display());
+        }
+    }
+}
+
+#[test]
+fn why_not_keeps_the_pods_bound_to_or_aimed_at_the_node() {
+    let need = Need::Node("gpu-node-2".into());
+    let s = load_for(&Source::Path(example()), &need).expect("loads");
+    assert_eq!(s.nodes.len(), 6, "every node, for suggestions");
+    assert_eq!(s.daemonsets.len(), 4);
+    assert!(!s.pods.is_empty());
+    assert!(
+        s.pods
+            .iter()
+            .all(|p| crate::engine::pods::target_node(p) == Some("gpu-node-2"))
+    );
+    // Still dated by everything in the file, also what was passed over.
+    assert_eq!(
+        s.taken_at,
+        load(&Source::Path(example())).expect("loads").taken_at
+    );
+}
+
+#[test]
+fn status_keeps_the_daemonsets_pods_and_the_neighbours_of_its_pending_ones() {
+    let full = load(&Source::Path(example())).expect("loads");
+    let need = Need::DaemonSet {
+        namespace: Some("gpu-operator".into()),
+        name: "nvidia-device-plugin".into(),
+    };
+    let s = load_for(&Source::Path(example()), &need).expect("loads");
+    let uid = full.daemonsets[0].metadata.uid.clone();
+    let (own, neighbours): (Vec<_>, Vec<_>) = s
+        .pods
+        .iter()
+        .partition(|p| crate::engine::verdict::controller_uid(p).map(str::to_owned) == uid && uid.is_some());
+    assert!(
+        own.iter().any(|p| !crate::engine::pods::is_bound(p)),
+        "a pending pod"
+    );
+    assert!(!neighbours.is_empty(), "the pods next to which it must fit");
+    assert!(s.pods.len() < full.pods.len());
+}
+
+/// A List as kubectl writes it, with managedFields, events of both APIs and a pod of another node.
+fn big_list() -> String {
+    let managed = json!([{"manager": "kwok", "operation": "Update", "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:status": {"f:conditions": {}}}}]);
+    let owner = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "ds-1",
+        "controller": true}]);
+    let pod = |name: &str, node: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "ns", "ownerReferences": owner, "managedFields": managed,
+                "creationTimestamp": "2025-01-01T00:00:00Z"},
+            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True",
+                "lastTransitionTime": format!("2025-01-0{}T00:00:00Z", if node == "n2" { 3 } else { 2 })}]}})
+    };
+    let items = json!([
+        {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "n1", "labels": {"zone": "日本"}, "managedFields": managed}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n2"}},
+        {"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "agent", "namespace": "ns", "uid": "ds-1", "managedFields": managed},
+            "spec": {"selector": {}, "template": {}}},
+        pod("agent-a", "n1"),
+        pod("agent-b", "n2"),
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "odd", "namespace": "ns"},
+            "spec": {"nodeName": "n2", "containers": "not a list"}},
+        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "ns"},
+            "reason": "FailedCreate", "involvedObject": {"kind": "DaemonSet", "name": "agent"},
+            "lastTimestamp": "2025-01-01T00:00:00Z"},
+        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e2", "namespace": "ns"},
+            "reason": "SuccessfulCreate", "involvedObject": {"kind": "DaemonSet", "name": "agent"},
+            "lastTimestamp": "2025-01-04T00:00:00Z"},
+        {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e3", "namespace": "ns"},
+            "reason": "Scheduled", "regarding": {"kind": "Pod", "name": "agent-a"},
+            "eventTime": "2025-01-05T00:00:00.000000Z", "reportingController": "s", "reportingInstance": "s",
+            "action": "Binding"},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": "ns"}},
+    ]);
+    serde_json::to_string_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": items})).expect("json")
+}
+
+#[test]
+fn the_fast_path_drops_managed_fields_and_unused_events_but_dates_by_them() {
+    let text = big_list();
+    let need = Need::Node("n1".into());
+    let s = fast(&text, &need, 1 << 20).expect("fast path");
+    assert_eq!(names(&s.pods), ["agent-a"]);
+    assert_eq!(names(&s.events), ["e1"]);
+    assert!(s.nodes[0].metadata.managed_fields.is_none());
+    assert!(s.daemonsets[0].metadata.managed_fields.is_none());
+    assert!(s.pods[0].metadata.managed_fields.is_none());
+    assert_eq!(s.taken_at, Some(ts("2025-01-05T00:00:00Z")));
+    for chunk in [1, 7, 100] {
+        assert_eq!(
+            fast(&text, &need, chunk).map(|s| as_json(&s)),
+            Some(as_json(&s)),
+            "chunk {chunk}"
+        );
+    }
+}
+
+#[test]
+fn a_pod_the_command_does_not_use_is_not_typed() {
+    // The thorough reading stops at the pod `odd`; `why-not n1` never looks at it.
+    let text = big_list();
+    assert!(load_str(&text, "big.json").is_err());
+    assert!(fast(&text, &Need::Node("n1".into()), 1 << 20).is_some());
+    // `why-not n2` needs it: the fast path gives up and the thorough reading words the error.
+    assert!(fast(&text, &Need::Node("n2".into()), 1 << 20).is_none());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.json");
+    fs::write(&path, &text).expect("write");
+    let e = load_for(&Source::Path(path), &Need::Node("n2".into())).expect_err("odd pod");
+    assert!(e.message.contains("items[5]"), "{}", e.message);
+}
+
+#[test]
+fn what_the_fast_path_does_not_handle_is_read_the_thorough_way() {
+    let pod = |node: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"},
+            "spec": {"nodeName": node, "containers": []}})
+    };
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}});
+    let list = |items: serde_json::Value| json!({"kind": "List", "items": items}).to_string();
+    let cases = [
+        // The same pod twice: the last copy counts.
+        list(json!([node, pod("n1"), pod("n2")])),
+        // Items without a kind, before the list's kind.
+        json!({"items": [{"metadata": {"name": "n1"}}], "kind": "NodeList", "apiVersion": "v1"}).to_string(),
+        // A single object.
+        node.to_string(),
+        // YAML.
+        "kind: List\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata: {name: n1}\n".to_owned(),
+    ];
+    for text in &cases {
+        let need = Need::Node("n1".into());
+        assert!(fast(text, &need, 1 << 20).is_none(), "{text}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("snap");
+        fs::write(&path, text).expect("write");
+        let got = load_for(&Source::Path(path), &need).expect("loads");
+        assert_eq!(as_json(&got), as_json(&thorough(text, &need)), "{text}");
+    }
+}
+
+#[test]
+fn the_fast_path_refuses_what_the_thorough_reading_refuses() {
+    let text = big_list();
+    let need = Need::Node("n1".into());
+    let mut bad = text.clone().into_bytes();
+    let at = text.find("agent-b").expect("pod");
+    bad[at] = 0xff;
+    assert!(
+        stream::load_in_chunks(&[stream::Input::Bytes(&bad)], &need, 1 << 20).is_none(),
+        "invalid UTF-8 in a pod passed over"
+    );
+    let truncated = &text[..text.len() - 10];
+    assert!(fast(truncated, &need, 1 << 20).is_none());
+    assert!(fast(&format!("{text} x"), &need, 1 << 20).is_none());
+    assert!(fast(&text.replacen("\"items\": [", "\"items\": [,", 1), &need, 1 << 20).is_none());
+}
+
+#[test]
+fn a_folder_is_read_the_fast_way_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = fs::read_to_string(example()).expect("example");
+    write(dir.path(), "a/snap.json", &example);
+    write(
+        dir.path(),
+        "b/extra.json",
+        &big_list()
+            .replace("\"odd\"", "\"odd\", \"labels\": {}")
+            .replace("\"containers\": \"not a list\"", "\"containers\": []"),
+    );
+    let source = Source::Path(dir.path().to_path_buf());
+    let full = load(&source).expect("loads");
+    for need in needs_of(&full) {
+        let mut want = full.clone();
+        need.retain(&mut want);
+        assert_eq!(
+            as_json(&load_for(&source, &need).expect("loads")),
+            as_json(&want),
+            "{need:?}"
+        );
+    }
+}
