@@ -20,8 +20,9 @@
 # archives' file times (default: the last commit's time), so the same inputs give the same bytes.
 #
 # What a target needs here: the Rust target (`rustup target add`, tried when missing) and, except
-# for this machine's own target and x86_64 musl (which Rust links by itself), a C cross compiler
-# for the target, used both as linker and for the C code of the TLS library (ring):
+# for this machine's own target, a C compiler for it: for the C code of the TLS library (ring),
+# and as the linker for another architecture or OS (Rust links x86_64 musl by itself):
+#   x86_64-unknown-linux-musl   musl-gcc               (Debian: musl-tools)
 #   aarch64-unknown-linux-musl  aarch64-linux-gnu-gcc  (Debian: gcc-aarch64-linux-gnu)
 #   x86_64-pc-windows-gnu       x86_64-w64-mingw32-gcc (Debian: gcc-mingw-w64-x86-64)
 #   *-apple-darwin              an Apple SDK and linker: cannot be built on Linux here; build those
@@ -82,14 +83,21 @@ candidates() {
   esac
 }
 
-# The C compiler a target needs on this machine ("" = the default one will do).
+# The C compiler a target needs on this machine ("" = the default one will do), for the C code of
+# the TLS library (ring) and, for another architecture, as the linker.
 cross_cc() {
   case $1 in
-    "$host_triple" | x86_64-unknown-linux-musl) [[ $host_triple == x86_64-unknown-linux-* ]] && echo "" || echo "$1-gcc" ;;
+    "$host_triple") echo "" ;;
+    x86_64-unknown-linux-musl) [[ $host_triple == x86_64-unknown-linux-* ]] && echo musl-gcc || echo "$1-gcc" ;;
     aarch64-unknown-linux-*) [[ $host_triple == aarch64-unknown-linux-* ]] && echo "" || echo aarch64-linux-gnu-gcc ;;
     x86_64-pc-windows-gnu) echo x86_64-w64-mingw32-gcc ;;
     *-apple-darwin) [[ $host_triple == *-apple-darwin ]] && echo "" || echo "apple-sdk" ;;
   esac
+}
+
+# Whether $1 is linked by the cross compiler too (another architecture or OS), not only compiled with it.
+links_with_cc() {
+  [[ ${1%%-*} != "${host_triple%%-*}" || $1 == *windows* || $1 == *darwin* ]]
 }
 
 declare -A why_not
@@ -119,8 +127,9 @@ build() {
   local t=$1 cc env=()
   cc=$(cross_cc "$t")
   if [[ -n $cc ]]; then
-    local upper=${t//-/_}
-    env=("CARGO_TARGET_${upper^^}_LINKER=$cc" "CC_${upper}=$cc")
+    local lower=${t//-/_}
+    env=("CC_${lower}=$cc")
+    links_with_cc "$t" && env+=("CARGO_TARGET_${lower^^}_LINKER=$cc")
   fi
   log "building $t"
   env "${env[@]}" cargo build --release --locked --target "$t" >&2
