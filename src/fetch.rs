@@ -1,6 +1,8 @@
 //! The fetch layer: every request kubectl-ds makes goes through here, with errors that name the
 //! request. Lists are paginated; nothing here decides anything about Kubernetes.
 
+mod decode;
+
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -12,9 +14,11 @@ use crate::client::{Cluster, Request, api_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::suggest::did_you_mean;
 
+/// Objects per page, as kubectl asks for.
 const PAGE: u32 = 500;
 
-/// Lists every object matching `params`, page by page.
+/// Lists every object matching `params`, page by page, typed straight from the response text and
+/// without `managedFields`.
 pub async fn list_all<K>(
     cluster: &Cluster,
     api: &Api<K>,
@@ -25,18 +29,93 @@ where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
     let mut items = Vec::new();
-    let mut params = params.clone().limit(PAGE);
+    let mut params = paged(params);
     loop {
-        let page = api
-            .list(&params)
-            .await
-            .map_err(|e| api_error(&cluster.server, req, e))?;
-        items.extend(page.items);
-        match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => params = params.continue_token(&token),
-            _ => return Ok(items),
+        let (body, next) = list_page(cluster, api.resource_url(), &params, req).await?;
+        items.extend(decode::items::<K>(&body).map_err(|e| undecodable(req, &e))?);
+        match next {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
         }
     }
+}
+
+/// [`list_all`], with each page typed on a blocking thread while the next one is on its way.
+async fn list_overlapped<K>(
+    cluster: &Cluster,
+    api: &Api<K>,
+    params: &ListParams,
+    req: Request<'_>,
+) -> Result<Vec<K>>
+where
+    K: Resource + DeserializeOwned + Send + 'static,
+{
+    let mut pages = Vec::new();
+    let mut params = paged(params);
+    loop {
+        let (body, next) = list_page(cluster, api.resource_url(), &params, req).await?;
+        pages.push(tokio::task::spawn_blocking(move || decode::items::<K>(&body)));
+        match next {
+            Some(token) => params = params.continue_token(&token),
+            None => break,
+        }
+    }
+    let mut items = Vec::new();
+    for page in pages {
+        let page = page.await.map_err(|e| {
+            Error::new(
+                ErrorKind::Api,
+                format!("{}: reading the answer failed: {e}", listing(req)),
+            )
+        })?;
+        items.extend(page.map_err(|e| undecodable(req, &e))?);
+    }
+    Ok(items)
+}
+
+/// `params` in pages of [`PAGE`], unless they read from the API server's cache (resourceVersion
+/// 0), which answers whole.
+fn paged(params: &ListParams) -> ListParams {
+    if params.resource_version.as_deref() == Some("0") {
+        params.clone()
+    } else {
+        params.clone().limit(PAGE)
+    }
+}
+
+/// One page of a list: the response text, and the token for the next page if there is one.
+async fn list_page(
+    cluster: &Cluster,
+    url: &str,
+    params: &ListParams,
+    req: Request<'_>,
+) -> Result<(String, Option<String>)> {
+    let http = kube::core::Request::new(url)
+        .list(params)
+        .map_err(|e| api_error(&cluster.server, req, kube::Error::BuildRequest(e)))?;
+    let body = cluster
+        .client
+        .request_text(http)
+        .await
+        .map_err(|e| api_error(&cluster.server, req, e))?;
+    let meta = decode::list_meta(&body).map_err(|e| undecodable(req, &e))?;
+    Ok((body, meta.continue_.filter(|t| !t.is_empty())))
+}
+
+/// "listing pods in namespace x", as `client::api_error` words requests.
+fn listing(req: Request<'_>) -> String {
+    match req.namespace {
+        Some(ns) => format!("listing {} in namespace {ns}", req.resource),
+        None => format!("listing {}", req.resource),
+    }
+}
+
+fn undecodable(req: Request<'_>, e: &serde_json::Error) -> Error {
+    Error::new(
+        ErrorKind::Api,
+        format!("{}: the server's answer is not a valid list: {e}", listing(req)),
+    )
+    .with_hint("check that the server is a Kubernetes API server (`kubectl get --raw /version`)")
 }
 
 /// Gets one DaemonSet; when it does not exist, says so and names the closest existing ones.
@@ -127,7 +206,7 @@ pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod
         resource: "pods",
         namespace: Some(&ns),
     };
-    let pods = list_all(cluster, &api, &ListParams::default().labels(&selector), req).await?;
+    let pods = list_overlapped(cluster, &api, &ListParams::default().labels(&selector), req).await?;
     let uid = ds.metadata.uid.as_deref();
     Ok(pods
         .into_iter()
@@ -149,7 +228,7 @@ pub async fn daemonset_revisions(cluster: &Cluster, ds: &DaemonSet) -> Result<Ve
         resource: "controllerrevisions",
         namespace: Some(&ns),
     };
-    let revisions = list_all(cluster, &api, &ListParams::default().labels(&selector), req).await?;
+    let revisions = list_overlapped(cluster, &api, &ListParams::default().labels(&selector), req).await?;
     let uid = ds.metadata.uid.as_deref();
     Ok(revisions
         .into_iter()
@@ -283,7 +362,7 @@ async fn daemonsets_in(cluster: &Cluster, scope: &DsScope, selector: Option<&str
             if let Some(sel) = selector {
                 params = params.labels(sel);
             }
-            list_all(
+            list_overlapped(
                 cluster,
                 &api,
                 &params,
@@ -298,10 +377,15 @@ async fn daemonsets_in(cluster: &Cluster, scope: &DsScope, selector: Option<&str
     }
 }
 
+/// The DaemonSets' FailedCreate events. Read from the API server's cache (resourceVersion 0): a
+/// field selector on events is no index, and a consistent read filters every event of the cluster
+/// in etcd (half a second with a few thousand); the cache may lag by a moment, which a hint can.
 async fn failed_create_events(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<Event>> {
     let api: Api<Event> = api_for(cluster, namespace);
-    let params = ListParams::default().fields("involvedObject.kind=DaemonSet,reason=FailedCreate");
-    list_all(
+    let params = ListParams::default()
+        .fields("involvedObject.kind=DaemonSet,reason=FailedCreate")
+        .match_any();
+    list_overlapped(
         cluster,
         &api,
         &params,
@@ -321,7 +405,7 @@ async fn revisions_in(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<
         resource: "controllerrevisions",
         namespace,
     };
-    list_all(cluster, &api, &ListParams::default(), req).await
+    list_overlapped(cluster, &api, &ListParams::default(), req).await
 }
 
 async fn pods_with_fields(cluster: &Cluster, namespace: Option<&str>, fields: &str) -> Result<Vec<Pod>> {
@@ -331,7 +415,22 @@ async fn pods_with_fields(cluster: &Cluster, namespace: Option<&str>, fields: &s
         resource: "pods",
         namespace,
     };
-    list_all(cluster, &api, &ListParams::default().fields(fields), req).await
+    list_overlapped(cluster, &api, &ListParams::default().fields(fields), req).await
+}
+
+/// Every pod bound to the node, whatever its namespace: a host port or cpu taken by another
+/// namespace's pod keeps a DaemonSet pod Pending all the same. A user who may read only one
+/// namespace gets that namespace's pods instead.
+async fn pods_on_node(cluster: &Cluster, namespace: Option<&str>, node_field: &str) -> Result<Vec<Pod>> {
+    match pods_with_fields(cluster, None, node_field).await {
+        Err(e) if namespace.is_some() && e.kind == ErrorKind::Forbidden => {
+            tracing::info!(
+                "cannot list pods in every namespace; the resource check sees this namespace's pods only"
+            );
+            pods_with_fields(cluster, namespace, node_field).await
+        }
+        other => other,
+    }
 }
 
 /// Everything `why-not NODE` needs, in one round of concurrent requests: the node, the
@@ -348,7 +447,7 @@ pub async fn why_not_snapshot(
     let (node_obj, daemonsets, bound, unbound, revisions, events) = futures::try_join!(
         get_node(cluster, node),
         daemonsets_in(cluster, scope, selector),
-        pods_with_fields(cluster, ns, &node_field),
+        pods_on_node(cluster, ns, &node_field),
         pods_with_fields(cluster, ns, "spec.nodeName="),
         revisions_in(cluster, ns),
         failed_create_events(cluster, ns),
@@ -370,9 +469,9 @@ pub async fn why_not_snapshot(
 }
 
 /// Everything `status DS` needs: the DaemonSet, every node, its pods, its revisions and events,
-/// plus the pods bound to nodes where one of its pods is Pending (for the local fit check).
+/// plus the pods bound to nodes where one of its pods is Pending (for the local fit check). The
+/// nodes and events are asked for at once with the DaemonSet; its pods and revisions once it is known.
 pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> Result<Snapshot> {
-    let ds = get_daemonset(cluster, namespace, name).await?;
     let nodes_api: Api<Node> = Api::all(cluster.client.clone());
     let nodes_req = Request {
         verb: "list",
@@ -380,26 +479,22 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
         namespace: None,
     };
     let all = ListParams::default();
-    let (nodes, pods, revisions, events) = futures::try_join!(
-        list_all(cluster, &nodes_api, &all, nodes_req),
-        daemonset_pods(cluster, &ds),
-        daemonset_revisions(cluster, &ds),
+    let daemonset_and_pods = async {
+        let ds = get_daemonset(cluster, namespace, name).await?;
+        let (pods, revisions) =
+            futures::try_join!(daemonset_pods(cluster, &ds), daemonset_revisions(cluster, &ds))?;
+        let neighbours = neighbours_of_pending(cluster, &pods).await?;
+        Ok::<_, Error>((ds, pods, neighbours, revisions))
+    };
+    let (nodes, events, (ds, mut pods, neighbours, revisions)) = futures::try_join!(
+        list_overlapped(cluster, &nodes_api, &all, nodes_req),
         failed_create_events(cluster, Some(namespace)),
+        daemonset_and_pods,
     )?;
-    let mut pods = pods;
-    let pending_nodes: Vec<String> = pods
-        .iter()
-        .filter(|p| !crate::engine::pods::is_bound(p))
-        .filter_map(|p| crate::engine::pods::target_node(p).map(str::to_string))
-        .take(20)
-        .collect();
-    let neighbours = futures::future::try_join_all(
-        pending_nodes
-            .iter()
-            .map(|n| async move { pods_with_fields(cluster, None, &format!("spec.nodeName={n}")).await }),
-    )
-    .await?;
-    pods.extend(neighbours.into_iter().flatten());
+    // A neighbour may be one of the DaemonSet's own pods (an old one, bound next to a new one).
+    let own: std::collections::HashSet<Option<String>> =
+        pods.iter().map(|p| p.metadata.uid.clone()).collect();
+    pods.extend(neighbours.into_iter().filter(|p| !own.contains(&p.metadata.uid)));
     Ok(Snapshot {
         nodes,
         daemonsets: vec![ds],
@@ -408,6 +503,39 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
         events,
         taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
     })
+}
+
+/// The pods bound to the nodes where one of `pods` is Pending: one request per node for a few
+/// nodes (a field selector the API server answers from an index), one list of every pod for more.
+async fn neighbours_of_pending(cluster: &Cluster, pods: &[Pod]) -> Result<Vec<Pod>> {
+    const PER_NODE: usize = 20;
+    let pending: std::collections::BTreeSet<&str> = pods
+        .iter()
+        .filter(|p| !crate::engine::pods::is_bound(p))
+        .filter_map(|p| crate::engine::pods::target_node(p))
+        .collect();
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    if pending.len() > PER_NODE {
+        let all = pods_with_fields(cluster, None, "").await?;
+        return Ok(all
+            .into_iter()
+            .filter(|p| {
+                p.spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_deref())
+                    .is_some_and(|n| pending.contains(n))
+            })
+            .collect());
+    }
+    let per_node = futures::future::try_join_all(
+        pending
+            .iter()
+            .map(|n| async move { pods_with_fields(cluster, None, &format!("spec.nodeName={n}")).await }),
+    )
+    .await?;
+    Ok(per_node.into_iter().flatten().collect())
 }
 
 /// The DaemonSets for `status` without a name.
@@ -437,9 +565,9 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
     };
     let all = ListParams::default();
     let (nodes, daemonsets, pods, revisions, events) = futures::try_join!(
-        list_all(cluster, &nodes_api, &all, nodes_req),
+        list_overlapped(cluster, &nodes_api, &all, nodes_req),
         daemonsets_in(cluster, scope, selector),
-        list_all(cluster, &pods_api, &all, pods_req),
+        list_overlapped(cluster, &pods_api, &all, pods_req),
         revisions_in(cluster, ns),
         failed_create_events(cluster, ns),
     )?;
@@ -447,20 +575,39 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         .iter()
         .filter_map(|d| d.metadata.uid.as_deref())
         .collect();
-    let pending_nodes: std::collections::HashSet<String> = pods
-        .iter()
-        .filter(|p| crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u)))
-        .filter(|p| !crate::engine::pods::is_bound(p))
-        .filter_map(|p| crate::engine::pods::target_node(p).map(str::to_string))
-        .collect();
-    let keep = |p: &Pod| {
-        crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u))
-            || p.spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_ref())
-                .is_some_and(|n| pending_nodes.contains(n))
+    let (mut pods, others): (Vec<Pod>, Vec<Pod>) = pods
+        .into_iter()
+        .partition(|p| crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u)));
+    let neighbours = match ns {
+        // Every pod was listed: the neighbours of pending pods are among them.
+        None => {
+            let pending: std::collections::HashSet<&str> = pods
+                .iter()
+                .filter(|p| !crate::engine::pods::is_bound(p))
+                .filter_map(|p| crate::engine::pods::target_node(p))
+                .collect();
+            others
+                .into_iter()
+                .filter(|p| {
+                    p.spec
+                        .as_ref()
+                        .and_then(|s| s.node_name.as_deref())
+                        .is_some_and(|n| pending.contains(n))
+                })
+                .collect()
+        }
+        // Pods of other namespaces count too.
+        Some(_) => {
+            let own: std::collections::HashSet<Option<String>> =
+                pods.iter().map(|p| p.metadata.uid.clone()).collect();
+            neighbours_of_pending(cluster, &pods)
+                .await?
+                .into_iter()
+                .filter(|p| !own.contains(&p.metadata.uid))
+                .collect::<Vec<_>>()
+        }
     };
-    let pods: Vec<Pod> = pods.into_iter().filter(|p| keep(p)).collect();
+    pods.extend(neighbours);
     let revisions = revisions
         .into_iter()
         .filter(|r| {

@@ -23,7 +23,11 @@ pub fn closest<'a>(wanted: &str, names: impl IntoIterator<Item = &'a str>) -> Ve
 /// A sentence listing the suggestions, or an empty string.
 pub fn did_you_mean(wanted: &str, names: &[String]) -> String {
     let found = closest(wanted, names.iter().map(String::as_str));
-    if found.is_empty() { String::new() } else { format!("did you mean {}?", found.join(", ")) }
+    if found.is_empty() {
+        String::new()
+    } else {
+        format!("did you mean {}?", found.join(", "))
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

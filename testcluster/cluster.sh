@@ -11,6 +11,17 @@
 #
 # With --owner-pid, a watcher stops the cluster once that process exits (a test binary that is
 # killed or panics leaves nothing behind). Binaries come from build.sh (built or reused).
+#
+# For large clusters (bench/bench.py) these environment variables change the defaults used by `up`:
+#   TESTCLUSTER_KUBE_API_QPS / _BURST     client rate limits of the controller manager and the
+#                                         scheduler (default 500 / 1000)
+#   TESTCLUSTER_DAEMONSET_SYNCS           --concurrent-daemonset-syncs (default 4)
+#   TESTCLUSTER_NODE_LEASE_SECONDS        kwok's node lease duration; kwok renews each lease every
+#                                         quarter of it (default 40)
+#   TESTCLUSTER_NODE_MONITOR_GRACE        --node-monitor-grace-period, to be raised with the lease
+#                                         duration (default 40s)
+#   TESTCLUSTER_KWOK_PARALLELISM          how many pod and node stages kwok plays at once (kwok's
+#                                         default: 4)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 log() { echo "[testcluster] $*" >&2; }
@@ -179,8 +190,13 @@ up() {
     printf '\n---\n' >>"$dir/kwok-stages.yaml"
   done
   cat "$here/stages.yaml" >>"$dir/kwok-stages.yaml"
+  if [[ -n ${TESTCLUSTER_KWOK_PARALLELISM:-} ]]; then
+    local p=$TESTCLUSTER_KWOK_PARALLELISM
+    printf '\n---\napiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  podPlayStageParallelism: %s\n  nodePlayStageParallelism: %s\n  nodeLeaseParallelism: %s\n' \
+      "$p" "$p" "$p" >>"$dir/kwok-stages.yaml"
+  fi
 
-  local pki=$dir/pki
+  local pki=$dir/pki qps=${TESTCLUSTER_KUBE_API_QPS:-500} burst=${TESTCLUSTER_KUBE_API_BURST:-1000}
   printf '%s\n' --name=node0 --data-dir="$dir/etcd" --unsafe-no-fsync \
     --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
     --listen-peer-urls="http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer" \
@@ -197,12 +213,13 @@ up() {
     >"$dir/kube-apiserver.args"
   printf '%s\n' --kubeconfig="$dir/kubeconfig.yaml" --bind-address=127.0.0.1 --secure-port=0 \
     --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/admin.key" --leader-elect=false \
-    --kube-api-qps=500 --kube-api-burst=1000 --concurrent-daemonset-syncs=4 \
-    --node-monitor-period=2s --node-monitor-grace-period=40s >"$dir/kube-controller-manager.args"
+    --kube-api-qps="$qps" --kube-api-burst="$burst" --concurrent-daemonset-syncs="${TESTCLUSTER_DAEMONSET_SYNCS:-4}" \
+    --node-monitor-period=2s --node-monitor-grace-period="${TESTCLUSTER_NODE_MONITOR_GRACE:-40s}" \
+    >"$dir/kube-controller-manager.args"
   printf '%s\n' --kubeconfig="$dir/kubeconfig.yaml" --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
-    --kube-api-qps=500 --kube-api-burst=1000 >"$dir/kube-scheduler.args"
+    --kube-api-qps="$qps" --kube-api-burst="$burst" >"$dir/kube-scheduler.args"
   printf '%s\n' --kubeconfig="$dir/kubeconfig.yaml" --manage-all-nodes=true --config="$dir/kwok-stages.yaml" \
-    --node-lease-duration-seconds=40 --node-ip=10.0.0.1 --cidr=10.0.0.0/16 >"$dir/kwok.args"
+    --node-lease-duration-seconds="${TESTCLUSTER_NODE_LEASE_SECONDS:-40}" --node-ip=10.0.0.1 --cidr=10.0.0.0/16 >"$dir/kwok.args"
 
   if [[ -n $owner ]]; then
     # Stops the cluster when the owner goes away, however it goes.

@@ -45,8 +45,6 @@ fn rules(v: &Value) -> Vec<String> {
 /// snapshot taken with `-n NS`) only reads the pods of NS, so the local check finds no conflict
 /// and only the scheduler's message is left.
 #[tokio::test]
-#[ignore = "open bug: why-not -n NS reads only NS's pods bound to the node (fetch::why_not_snapshot), \
-            so host-port and resource conflicts with other namespaces' pods go unnamed"]
 async fn why_not_names_a_host_port_held_by_another_namespace() {
     let env = TestEnv::new("r-hostport").await;
     env.create_node(NodeSpec::new("rport-a")).await;

@@ -141,7 +141,11 @@ pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
 }
 
 fn count(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// (hostPort, protocol, hostIP) of every container port that claims a host port.

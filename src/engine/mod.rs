@@ -50,6 +50,9 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(rule: Rule, message: impl Into<String>) -> Self {
-        Reason { rule, message: message.into() }
+        Reason {
+            rule,
+            message: message.into(),
+        }
     }
 }

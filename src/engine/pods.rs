@@ -27,15 +27,21 @@ pub fn target_node(pod: &Pod) -> Option<&str> {
         .required_during_scheduling_ignored_during_execution
         .as_ref()?
         .node_selector_terms;
-    terms.iter().flat_map(|t| t.match_fields.iter().flatten()).find_map(|f| {
-        let values = f.values.as_deref().unwrap_or_default();
-        (f.key == "metadata.name" && f.operator == "In" && values.len() == 1).then(|| values[0].as_str())
-    })
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .find_map(|f| {
+            let values = f.values.as_deref().unwrap_or_default();
+            (f.key == "metadata.name" && f.operator == "In" && values.len() == 1).then(|| values[0].as_str())
+        })
 }
 
 /// Whether the pod is bound to a node.
 pub fn is_bound(pod: &Pod) -> bool {
-    pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty())
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
 }
 
 pub fn is_terminating(pod: &Pod) -> bool {
@@ -43,11 +49,19 @@ pub fn is_terminating(pod: &Pod) -> bool {
 }
 
 pub fn phase(pod: &Pod) -> &str {
-    pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending")
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
 }
 
 fn condition<'a>(pod: &'a Pod, kind: &str) -> Option<&'a k8s_openapi::api::core::v1::PodCondition> {
-    pod.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == kind)
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == kind)
 }
 
 /// The pod's Ready condition is True.
@@ -75,12 +89,17 @@ pub fn is_updated(pod: &Pod, hash: Option<&str>, template_generation: Option<i64
     let labels = pod.metadata.labels.as_ref();
     let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
     let by_hash = hash.is_some_and(|h| !h.is_empty() && label(REVISION_HASH_LABEL) == Some(h));
-    let by_generation = template_generation.is_some_and(|g| label(TEMPLATE_GENERATION_LABEL) == Some(&g.to_string()));
+    let by_generation =
+        template_generation.is_some_and(|g| label(TEMPLATE_GENERATION_LABEL) == Some(&g.to_string()));
     by_hash || by_generation
 }
 
 pub fn revision_hash(pod: &Pod) -> Option<&str> {
-    pod.metadata.labels.as_ref()?.get(REVISION_HASH_LABEL).map(String::as_str)
+    pod.metadata
+        .labels
+        .as_ref()?
+        .get(REVISION_HASH_LABEL)
+        .map(String::as_str)
 }
 
 /// Oldest first, as the controller orders a node's pods: bound pods first, then by creation time,
@@ -94,22 +113,37 @@ pub fn controller_order(a: &Pod, b: &Pod) -> std::cmp::Ordering {
 
 /// Whether the node's Ready condition is True; with the condition's reason and message otherwise.
 pub fn node_ready(node: &Node) -> Result<(), String> {
-    let cond = node.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
+    let cond = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
     match cond {
         Some(c) if c.status == "True" => Ok(()),
         Some(c) => {
-            let state = if c.status == "Unknown" { "unreachable (Ready=Unknown)" } else { "NotReady" };
+            let state = if c.status == "Unknown" {
+                "unreachable (Ready=Unknown)"
+            } else {
+                "NotReady"
+            };
             let mut text = format!("node {} is {state}", node.metadata.name.as_deref().unwrap_or(""));
             if let Some(t) = &c.last_transition_time {
                 text.push_str(&format!(" since {}", t.0.strftime("%Y-%m-%dT%H:%M:%SZ")));
             }
-            let detail: Vec<&str> = [c.reason.as_deref(), c.message.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+            let detail: Vec<&str> = [c.reason.as_deref(), c.message.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect();
             if !detail.is_empty() {
                 text.push_str(&format!(": {}", detail.join(": ")));
             }
             Err(text)
         }
-        None => Err(format!("node {} has not reported a Ready condition", node.metadata.name.as_deref().unwrap_or(""))),
+        None => Err(format!(
+            "node {} has not reported a Ready condition",
+            node.metadata.name.as_deref().unwrap_or("")
+        )),
     }
 }
 
@@ -119,15 +153,25 @@ pub fn pod_problems(pod: &Pod, node: Option<&Node>) -> Vec<Reason> {
     let mut reasons = Vec::new();
     let name = pod.metadata.name.as_deref().unwrap_or("");
     if is_terminating(pod) {
-        reasons.push(Reason::new(Rule::Controller, format!("pod {name} is terminating")));
+        reasons.push(Reason::new(
+            Rule::Controller,
+            format!("pod {name} is terminating"),
+        ));
     }
     if !is_bound(pod) {
         match condition(pod, "PodScheduled").filter(|c| c.status == "False") {
             Some(c) => {
-                let message = c.message.as_deref().filter(|m| !m.is_empty()).unwrap_or("no message");
+                let message = c
+                    .message
+                    .as_deref()
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or("no message");
                 reasons.push(Reason::new(Rule::Scheduler, format!("scheduler: {message}")));
             }
-            None => reasons.push(Reason::new(Rule::Scheduler, format!("pod {name} has not been scheduled yet"))),
+            None => reasons.push(Reason::new(
+                Rule::Scheduler,
+                format!("pod {name} has not been scheduled yet"),
+            )),
         }
         return reasons;
     }
@@ -139,8 +183,13 @@ pub fn pod_problems(pod: &Pod, node: Option<&Node>) -> Vec<Reason> {
     let status = pod.status.as_ref();
     match phase(pod) {
         "Failed" | "Succeeded" => {
-            let why = status.and_then(|s| s.reason.as_deref().or(s.message.as_deref())).unwrap_or("no reason given");
-            reasons.push(Reason::new(Rule::Container, format!("pod {name} is {} ({why})", phase(pod))));
+            let why = status
+                .and_then(|s| s.reason.as_deref().or(s.message.as_deref()))
+                .unwrap_or("no reason given");
+            reasons.push(Reason::new(
+                Rule::Container,
+                format!("pod {name} is {} ({why})", phase(pod)),
+            ));
             return reasons;
         }
         _ => {}
@@ -148,19 +197,28 @@ pub fn pod_problems(pod: &Pod, node: Option<&Node>) -> Vec<Reason> {
     if is_ready(pod) {
         return reasons;
     }
-    let init = status.and_then(|s| s.init_container_statuses.as_ref()).into_iter().flatten();
+    let init = status
+        .and_then(|s| s.init_container_statuses.as_ref())
+        .into_iter()
+        .flatten();
     for cs in init {
         if let Some(text) = container_problem(cs, true) {
             reasons.push(Reason::new(Rule::Container, text));
         }
     }
-    let main = status.and_then(|s| s.container_statuses.as_ref()).into_iter().flatten();
+    let main = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten();
     for cs in main {
         if let Some(text) = container_problem(cs, false) {
             reasons.push(Reason::new(Rule::Container, text));
         }
     }
-    if !reasons.iter().any(|r| r.rule == Rule::Container || r.rule == Rule::NodeNotReady) {
+    if !reasons
+        .iter()
+        .any(|r| r.rule == Rule::Container || r.rule == Rule::NodeNotReady)
+    {
         let detail = condition(pod, "Ready").and_then(|c| c.message.clone().or(c.reason.clone()));
         reasons.push(Reason::new(
             Rule::Container,
@@ -202,7 +260,10 @@ fn container_problem(cs: &ContainerStatus, init: bool) -> Option<String> {
         ));
     }
     if state.and_then(|s| s.running.as_ref()).is_some() && !cs.ready && !init {
-        return Some(format!("container {} is running but not ready (readiness probe failing)", cs.name));
+        return Some(format!(
+            "container {} is running but not ready (readiness probe failing)",
+            cs.name
+        ));
     }
     None
 }
@@ -227,7 +288,11 @@ mod tests {
         let two_values = pod(json!({"spec": {"containers": [], "affinity": {"nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
                 {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a", "b"]}]}]}}}}}));
-        assert_eq!(target_node(&two_values), None, "an ambiguous term maps to no node");
+        assert_eq!(
+            target_node(&two_values),
+            None,
+            "an ambiguous term maps to no node"
+        );
     }
 
     #[test]
@@ -242,7 +307,9 @@ mod tests {
 
     #[test]
     fn updated_by_hash_or_by_generation() {
-        let p = pod(json!({"metadata": {"labels": {"controller-revision-hash": "abc", "pod-template-generation": "3"}}}));
+        let p = pod(
+            json!({"metadata": {"labels": {"controller-revision-hash": "abc", "pod-template-generation": "3"}}}),
+        );
         assert!(is_updated(&p, Some("abc"), None));
         assert!(is_updated(&p, Some("zzz"), Some(3)));
         assert!(!is_updated(&p, Some("zzz"), Some(4)));
@@ -252,17 +319,24 @@ mod tests {
 
     #[test]
     fn crash_loop_and_readiness_and_scheduler_problems_are_named() {
-        let crash = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
+        let crash = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
             "status": {"phase": "Running", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false,
               "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-              "lastState": {"terminated": {"exitCode": 1}}}]}}));
+              "lastState": {"terminated": {"exitCode": 1}}}]}}),
+        );
         let r = pod_problems(&crash, None);
         assert_eq!(r[0].rule, Rule::Container);
-        assert!(r[0].message.contains("CrashLoopBackOff") && r[0].message.contains("exit code 1"), "{r:?}");
+        assert!(
+            r[0].message.contains("CrashLoopBackOff") && r[0].message.contains("exit code 1"),
+            "{r:?}"
+        );
 
-        let unready = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
+        let unready = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
             "status": {"phase": "Running", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false,
-              "restartCount": 0, "state": {"running": {}}}]}}));
+              "restartCount": 0, "state": {"running": {}}}]}}),
+        );
         assert!(pod_problems(&unready, None)[0].message.contains("readiness"));
 
         let pending = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": []},

@@ -12,7 +12,9 @@ pub fn parse_milli(text: &str) -> Option<i128> {
         b'+' => (1, &t[1..]),
         _ => (1, t),
     };
-    let split = body.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(body.len());
+    let split = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
     let (number, suffix) = body.split_at(split);
     if number.is_empty() || number == "." || number.matches('.').count() > 1 {
         return None;
@@ -43,7 +45,11 @@ pub fn parse_milli(text: &str) -> Option<i128> {
             if !(-18..=18).contains(&exp) {
                 return None;
             }
-            if exp >= 0 { (1000 * 10i128.pow(exp as u32), 1) } else { (1000, 10i128.pow((-exp) as u32)) }
+            if exp >= 0 {
+                (1000 * 10i128.pow(exp as u32), 1)
+            } else {
+                (1000, 10i128.pow((-exp) as u32))
+            }
         }
         _ => return None,
     };
@@ -58,7 +64,11 @@ pub fn parse_milli(text: &str) -> Option<i128> {
 /// A milli-unit amount for people: cpu as cores or millicores, bytes with binary suffixes.
 pub fn format_milli(resource: &str, milli: i128) -> String {
     if resource == "cpu" {
-        return if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{milli}m") };
+        return if milli % 1000 == 0 {
+            format!("{}", milli / 1000)
+        } else {
+            format!("{milli}m")
+        };
     }
     let units = milli / 1000;
     if resource == "memory" || resource.ends_with("storage") {

@@ -18,7 +18,9 @@ pub fn revision_template(cr: &ControllerRevision) -> Option<PodTemplateSpec> {
 /// Whether a revision stores exactly the DaemonSet's current template.
 // mirrors Match (pkg/controller/daemon/update.go), by meaning rather than bytes
 pub fn matches_template(ds: &DaemonSet, cr: &ControllerRevision) -> bool {
-    let Some(spec) = ds.spec.as_ref() else { return false };
+    let Some(spec) = ds.spec.as_ref() else {
+        return false;
+    };
     revision_template(cr).is_some_and(|t| t == spec.template)
 }
 
@@ -34,19 +36,29 @@ pub fn revision_hash(cr: &ControllerRevision) -> String {
 
 /// Revisions the DaemonSet controls (controller ownerReference UID).
 pub fn owned<'a>(ds: &DaemonSet, revisions: &'a [ControllerRevision]) -> Vec<&'a ControllerRevision> {
-    let Some(uid) = ds.metadata.uid.as_deref() else { return Vec::new() };
+    let Some(uid) = ds.metadata.uid.as_deref() else {
+        return Vec::new();
+    };
     revisions
         .iter()
         .filter(|cr| {
             cr.metadata.namespace == ds.metadata.namespace
-                && cr.metadata.owner_references.iter().flatten().any(|r| r.controller == Some(true) && r.uid == uid)
+                && cr
+                    .metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|r| r.controller == Some(true) && r.uid == uid)
         })
         .collect()
 }
 
 /// The current revision: of the owned revisions that match the template, the highest.
 pub fn current<'a>(ds: &DaemonSet, revisions: &'a [ControllerRevision]) -> Option<&'a ControllerRevision> {
-    owned(ds, revisions).into_iter().filter(|cr| matches_template(ds, cr)).max_by_key(|cr| cr.revision)
+    owned(ds, revisions)
+        .into_iter()
+        .filter(|cr| matches_template(ds, cr))
+        .max_by_key(|cr| cr.revision)
 }
 
 /// The current revision's hash, if the controller has made one for this template.
@@ -60,14 +72,20 @@ mod tests {
     use serde_json::json;
 
     fn ds(image: &str) -> DaemonSet {
-        serde_json::from_value(json!({"metadata": {"name": "agent", "namespace": "ns", "uid": "u1"},
+        serde_json::from_value(
+            json!({"metadata": {"name": "agent", "namespace": "ns", "uid": "u1"},
             "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": {
                 "metadata": {"labels": {"app": "a"}},
-                "spec": {"containers": [{"name": "c", "image": image, "resources": {}}]}}}}))
+                "spec": {"containers": [{"name": "c", "image": image, "resources": {}}]}}}}),
+        )
         .unwrap()
     }
     fn cr(name: &str, revision: i64, image: &str, hash_label: bool) -> ControllerRevision {
-        let labels = if hash_label { json!({"controller-revision-hash": format!("h-{name}")}) } else { json!({}) };
+        let labels = if hash_label {
+            json!({"controller-revision-hash": format!("h-{name}")})
+        } else {
+            json!({})
+        };
         serde_json::from_value(json!({"metadata": {"name": name, "namespace": "ns", "labels": labels,
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "u1", "controller": true}]},
             "revision": revision,
@@ -78,10 +96,18 @@ mod tests {
 
     #[test]
     fn the_current_revision_is_the_highest_that_matches_the_template() {
-        let revisions = vec![cr("r1", 1, "v1", true), cr("r2", 2, "v2", true), cr("r3", 3, "v1", true)];
+        let revisions = vec![
+            cr("r1", 1, "v1", true),
+            cr("r2", 2, "v2", true),
+            cr("r3", 3, "v1", true),
+        ];
         assert_eq!(current_hash(&ds("v1"), &revisions).as_deref(), Some("h-r3"));
         assert_eq!(current_hash(&ds("v2"), &revisions).as_deref(), Some("h-r2"));
-        assert_eq!(current_hash(&ds("v3"), &revisions), None, "no revision yet: the controller has not synced");
+        assert_eq!(
+            current_hash(&ds("v3"), &revisions),
+            None,
+            "no revision yet: the controller has not synced"
+        );
     }
 
     #[test]

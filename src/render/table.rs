@@ -15,7 +15,9 @@ pub struct Style {
 /// Builds a table from a header and rows of cells; returns the text without trailing spaces.
 pub fn render(style: Style, header: &[&str], rows: Vec<Vec<Cell>>) -> String {
     let mut table = Table::new();
-    table.load_style(NOTHING).set_content_arrangement(ContentArrangement::Disabled);
+    table
+        .load_style(NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
     if style.color {
         table.enforce_styling();
     } else {
@@ -33,7 +35,11 @@ pub fn render(style: Style, header: &[&str], rows: Vec<Vec<Cell>>) -> String {
     for (i, column) in table.column_iter_mut().enumerate() {
         column.set_padding((0, if i == last { 0 } else { 3 }));
     }
-    let mut out: String = table.lines().map(|l| l.trim_end().to_string()).collect::<Vec<_>>().join("\n");
+    let mut out: String = table
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     out.push('\n');
     out
 }
@@ -67,16 +73,32 @@ mod tests {
     #[test]
     fn columns_are_three_spaces_apart_without_trailing_space() {
         let out = render(
-            Style { headers: true, color: false },
+            Style {
+                headers: true,
+                color: false,
+            },
             &["NAME", "READY"],
-            vec![vec![Cell::new("agent"), Cell::new("3/3")], vec![Cell::new("a-longer-name"), Cell::new("0/1")]],
+            vec![
+                vec![Cell::new("agent"), Cell::new("3/3")],
+                vec![Cell::new("a-longer-name"), Cell::new("0/1")],
+            ],
         );
-        assert_eq!(out, "NAME            READY\nagent           3/3\na-longer-name   0/1\n");
+        assert_eq!(
+            out,
+            "NAME            READY\nagent           3/3\na-longer-name   0/1\n"
+        );
     }
 
     #[test]
     fn no_headers_drops_the_header_line() {
-        let out = render(Style { headers: false, color: false }, &["NAME"], vec![vec![Cell::new("x")]]);
+        let out = render(
+            Style {
+                headers: false,
+                color: false,
+            },
+            &["NAME"],
+            vec![vec![Cell::new("x")]],
+        );
         assert_eq!(out, "x\n");
     }
 }
