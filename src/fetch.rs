@@ -192,10 +192,15 @@ fn controlled_by(
         .any(|r| r.controller == Some(true) && r.uid == uid)
 }
 
-/// The pods a DaemonSet controls (controller ownerReference UID), found by its selector.
-pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
+/// The objects of one kind a DaemonSet controls (controller ownerReference UID), found by its
+/// selector in its namespace.
+async fn controlled_by_daemonset<K>(cluster: &Cluster, ds: &DaemonSet, resource: &str) -> Result<Vec<K>>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope> + DeserializeOwned + Send + 'static,
+    <K as Resource>::DynamicType: Default,
+{
     let ns = ds.namespace().unwrap_or_default();
-    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
+    let api: Api<K> = Api::namespaced(cluster.client.clone(), &ns);
     let selector = ds
         .spec
         .as_ref()
@@ -203,37 +208,25 @@ pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod
         .unwrap_or_default();
     let req = Request {
         verb: "list",
-        resource: "pods",
+        resource,
         namespace: Some(&ns),
     };
-    let pods = list_overlapped(cluster, &api, &ListParams::default().labels(&selector), req).await?;
+    let items = list_overlapped(cluster, &api, &ListParams::default().labels(&selector), req).await?;
     let uid = ds.metadata.uid.as_deref();
-    Ok(pods
+    Ok(items
         .into_iter()
-        .filter(|p| controlled_by(uid, p.metadata.owner_references.as_ref()))
+        .filter(|o| controlled_by(uid, o.meta().owner_references.as_ref()))
         .collect())
+}
+
+/// The pods a DaemonSet controls (controller ownerReference UID), found by its selector.
+pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
+    controlled_by_daemonset(cluster, ds, "pods").await
 }
 
 /// The ControllerRevisions a DaemonSet controls, as `kubectl rollout history` finds them.
 pub async fn daemonset_revisions(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<ControllerRevision>> {
-    let ns = ds.namespace().unwrap_or_default();
-    let api: Api<ControllerRevision> = Api::namespaced(cluster.client.clone(), &ns);
-    let selector = ds
-        .spec
-        .as_ref()
-        .map(|s| selector_string(&s.selector))
-        .unwrap_or_default();
-    let req = Request {
-        verb: "list",
-        resource: "controllerrevisions",
-        namespace: Some(&ns),
-    };
-    let revisions = list_overlapped(cluster, &api, &ListParams::default().labels(&selector), req).await?;
-    let uid = ds.metadata.uid.as_deref();
-    Ok(revisions
-        .into_iter()
-        .filter(|r| controlled_by(uid, r.metadata.owner_references.as_ref()))
-        .collect())
+    controlled_by_daemonset(cluster, ds, "controllerrevisions").await
 }
 
 #[cfg(test)]
