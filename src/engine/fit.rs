@@ -21,7 +21,7 @@ pub fn pod_requests(spec: &PodSpec) -> BTreeMap<String, i128> {
             .into_iter()
             .flatten()
         {
-            *total.entry(k.clone()).or_default() += parse_milli(&q.0).unwrap_or(0);
+            add(&mut total, k, parse_milli(&q.0).unwrap_or(0));
         }
     }
     // Sidecars (init containers with restartPolicy Always) run beside the main containers;
@@ -33,21 +33,28 @@ pub fn pod_requests(spec: &PodSpec) -> BTreeMap<String, i128> {
         for (k, q) in requests.into_iter().flatten() {
             let v = parse_milli(&q.0).unwrap_or(0);
             if is_sidecar {
-                *sidecars.entry(k.clone()).or_default() += v;
+                add(&mut sidecars, k, v);
             } else {
-                let with_sidecars = v + sidecars.get(k).copied().unwrap_or(0);
+                let with_sidecars = v.saturating_add(sidecars.get(k).copied().unwrap_or(0));
                 let e = total.entry(k.clone()).or_default();
                 *e = (*e).max(with_sidecars);
             }
         }
     }
     for (k, v) in sidecars {
-        *total.entry(k).or_default() += v;
+        add(&mut total, &k, v);
     }
     for (k, q) in spec.overhead.iter().flatten() {
-        *total.entry(k.clone()).or_default() += parse_milli(&q.0).unwrap_or(0);
+        add(&mut total, k, parse_milli(&q.0).unwrap_or(0));
     }
     total
+}
+
+/// Adds to a per-resource sum. Saturating: quantities can be as large as i128 milli-units, and
+/// an absurd request must read as "does not fit", not overflow.
+fn add(sums: &mut BTreeMap<String, i128>, resource: &str, milli: i128) {
+    let sum = sums.entry(resource.to_string()).or_default();
+    *sum = sum.saturating_add(milli);
 }
 
 fn is_terminal(pod: &Pod) -> bool {
@@ -93,7 +100,7 @@ pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
     for p in &others {
         if let Some(s) = p.spec.as_ref() {
             for (k, v) in pod_requests(s) {
-                *used.entry(k).or_default() += v;
+                add(&mut used, &k, v);
             }
         }
     }
@@ -103,8 +110,9 @@ pub fn why_not_fit(pod: &Pod, node: &Node, bound: &[&Pod]) -> Vec<Reason> {
         }
         let have = allocatable.get(&resource).copied().unwrap_or(0);
         let in_use = used.get(&resource).copied().unwrap_or(0);
-        if want > have - in_use {
-            let free = (have - in_use).max(0);
+        let free = have.saturating_sub(in_use);
+        if want > free {
+            let free = free.max(0);
             reasons.push(Reason::new(
                 Rule::Resources,
                 format!(
@@ -222,6 +230,37 @@ mod tests {
         );
         assert_eq!(why_not_fit(&same, &n, &[&holder])[0].rule, Rule::HostPort);
         assert!(why_not_fit(&udp, &n, &[&holder]).is_empty());
+    }
+
+    /// Regression (found by tests/fuzz_engine.rs): requests near the largest quantity overflowed
+    /// when summed (containers, sidecars, overhead, pods bound to the node): a panic in debug
+    /// builds, a wrapped negative sum that "fits" in release.
+    #[test]
+    fn huge_requests_saturate_instead_of_overflowing() {
+        let huge = "170141183460469231731687303715884105727m";
+        let n = node(json!({"cpu": "8", "pods": "10"}));
+        let spec = json!({"nodeName": "n1",
+            "containers": [{"name": "a", "resources": {"requests": {"cpu": huge}}},
+                           {"name": "b", "resources": {"requests": {"cpu": huge}}}],
+            "initContainers": [{"name": "s", "restartPolicy": "Always", "resources": {"requests": {"cpu": huge}}},
+                               {"name": "i", "resources": {"requests": {"cpu": huge}}}],
+            "overhead": {"cpu": huge}});
+        let pending: Pod =
+            serde_json::from_value(json!({"metadata": {"name": "p", "uid": "p"}, "spec": spec})).unwrap();
+        assert_eq!(pod_requests(pending.spec.as_ref().unwrap())["cpu"], i128::MAX);
+        let bound = pod("a", json!({"cpu": huge}), json!([]));
+        let also = pod("b", json!({"cpu": huge}), json!([]));
+        let r = why_not_fit(&pending, &n, &[&bound, &also]);
+        assert!(
+            r.iter().any(|r| r.message.starts_with("Insufficient cpu")),
+            "{r:?}"
+        );
+        let small = pod("q", json!({"cpu": "1"}), json!([]));
+        let r = why_not_fit(&small, &n, &[&bound, &also]);
+        assert!(
+            r.iter().any(|r| r.message.starts_with("Insufficient cpu")),
+            "{r:?}"
+        );
     }
 
     #[test]
