@@ -411,9 +411,10 @@ async fn pods_with_fields(cluster: &Cluster, namespace: Option<&str>, fields: &s
     list_overlapped(cluster, &api, &ListParams::default().fields(fields), req).await
 }
 
-/// Every pod bound to the node, whatever its namespace: a host port or cpu taken by another
-/// namespace's pod keeps a DaemonSet pod Pending all the same. A user who may read only one
-/// namespace gets that namespace's pods instead.
+/// Every pod bound to the node (`node_field` is `spec.nodeName=NODE`; empty for every pod),
+/// whatever its namespace: a host port or cpu taken by another namespace's pod keeps a DaemonSet
+/// pod Pending all the same. A user who may read only one namespace gets that namespace's pods
+/// instead.
 async fn pods_on_node(cluster: &Cluster, namespace: Option<&str>, node_field: &str) -> Result<Vec<Pod>> {
     match pods_with_fields(cluster, None, node_field).await {
         Err(e) if namespace.is_some() && e.kind == ErrorKind::Forbidden => {
@@ -476,7 +477,7 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
         let ds = get_daemonset(cluster, namespace, name).await?;
         let (pods, revisions) =
             futures::try_join!(daemonset_pods(cluster, &ds), daemonset_revisions(cluster, &ds))?;
-        let neighbours = neighbours_of_pending(cluster, &pods).await?;
+        let neighbours = neighbours_of_pending(cluster, namespace, &pods).await?;
         Ok::<_, Error>((ds, pods, neighbours, revisions))
     };
     let (nodes, events, (ds, mut pods, neighbours, revisions)) = futures::try_join!(
@@ -498,9 +499,11 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
     })
 }
 
-/// The pods bound to the nodes where one of `pods` is Pending: one request per node for a few
-/// nodes (a field selector the API server answers from an index), one list of every pod for more.
-async fn neighbours_of_pending(cluster: &Cluster, pods: &[Pod]) -> Result<Vec<Pod>> {
+/// The pods bound to the nodes where one of `pods` (of `namespace`) is Pending: one request per
+/// node for a few nodes (a field selector the API server answers from an index), one list of every
+/// pod for more. Like [`pods_on_node`], every namespace's pods, or `namespace`'s for a user who
+/// may read no other.
+async fn neighbours_of_pending(cluster: &Cluster, namespace: &str, pods: &[Pod]) -> Result<Vec<Pod>> {
     const PER_NODE: usize = 20;
     let pending: std::collections::BTreeSet<&str> = pods
         .iter()
@@ -511,7 +514,7 @@ async fn neighbours_of_pending(cluster: &Cluster, pods: &[Pod]) -> Result<Vec<Po
         return Ok(Vec::new());
     }
     if pending.len() > PER_NODE {
-        let all = pods_with_fields(cluster, None, "").await?;
+        let all = pods_on_node(cluster, Some(namespace), "").await?;
         return Ok(all
             .into_iter()
             .filter(|p| {
@@ -522,12 +525,11 @@ async fn neighbours_of_pending(cluster: &Cluster, pods: &[Pod]) -> Result<Vec<Po
             })
             .collect());
     }
-    let per_node = futures::future::try_join_all(
-        pending
-            .iter()
-            .map(|n| async move { pods_with_fields(cluster, None, &format!("spec.nodeName={n}")).await }),
-    )
-    .await?;
+    let per_node =
+        futures::future::try_join_all(pending.iter().map(|n| async move {
+            pods_on_node(cluster, Some(namespace), &format!("spec.nodeName={n}")).await
+        }))
+        .await?;
     Ok(per_node.into_iter().flatten().collect())
 }
 
@@ -593,7 +595,7 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         Some(_) => {
             let own: std::collections::HashSet<Option<String>> =
                 pods.iter().map(|p| p.metadata.uid.clone()).collect();
-            neighbours_of_pending(cluster, &pods)
+            neighbours_of_pending(cluster, ns.unwrap_or_default(), &pods)
                 .await?
                 .into_iter()
                 .filter(|p| !own.contains(&p.metadata.uid))
