@@ -43,14 +43,12 @@ async fn failure_stages_make_pods_unready_and_nodes_not_ready() {
     env.create_node(NodeSpec::new("stages-a")).await;
     env.create_node(NodeSpec::new("stages-b").label("kubectl-ds.test/stage", "not-ready"))
         .await;
-    env.create_daemonset(merge(
-        daemonset("crashy"),
-        json!({"spec": {"template": {"metadata": {"labels": {"kubectl-ds.test/stage": "crash-loop"}}}}}),
-    ))
-    .await;
 
     // The node lifecycle controller taints the NotReady node; DaemonSet pods tolerate only the
-    // NoExecute half, so the node drops out of desiredNumberScheduled.
+    // NoExecute half, so the node drops out of desiredNumberScheduled. The DaemonSet comes after
+    // the taint: a pod that lands first keeps running there (NoSchedule evicts nothing), and the
+    // controller does not resync a DaemonSet when a node it already runs on gains a NoSchedule
+    // taint, so its counters would depend on who won the race.
     support::wait_until(
         "stages-b to be tainted not-ready",
         Duration::from_secs(90),
@@ -63,6 +61,11 @@ async fn failure_stages_make_pods_unready_and_nodes_not_ready() {
                 .any(|t| t.key == "node.kubernetes.io/not-ready")
         },
     )
+    .await;
+    env.create_daemonset(merge(
+        daemonset("crashy"),
+        json!({"spec": {"template": {"metadata": {"labels": {"kubectl-ds.test/stage": "crash-loop"}}}}}),
+    ))
     .await;
     let ds = env
         .wait_daemonset("crashy", Duration::from_secs(90), |ds| {
