@@ -7,7 +7,9 @@ DaemonSets in five namespaces (node selectors, required node affinity, toleratio
 every node), waits until the real controller and scheduler have placed every pod it should and
 kwok has made them Ready, then measures wall time and peak RSS: the median of --runs runs after
 one warm-up, the commands of a row interleaved run by run so that a change in the machine's load
-hits every column alike. Prints the ratios and writes bench/RESULTS.md.
+hits every column alike. Last, `rollout watch`: the time from a change of the DaemonSet's status
+on the server to the line that shows it, and the watch's CPU while nothing changes. Prints the
+ratios and writes bench/RESULTS.md.
 
     bench/bench.py                                   # 1,000 and 5,000 nodes, 5 runs
     bench/bench.py --nodes 1000 --runs 7 --baseline /tmp/kubectl-ds-before
@@ -59,6 +61,8 @@ TARGETS = {
 }
 SNAPSHOT_RSS_TARGET = 1.5  # peak RSS / file size
 SCALING_TARGET = 5.5  # 5,000 vs 1,000 nodes
+WATCH_P95_TARGET = 0.250  # seconds, status change → line printed
+WATCH_IDLE_CPU_TARGET = 0.01  # fraction of one core
 
 
 def log(*a):
@@ -372,8 +376,124 @@ def measure_size(ctx, n, args, ds_bin):
         row(f"status DS --snapshot ({label})", ["status", ds, "-n", ns, "--snapshot", path], [py],
             "Python's `json.load` of the file", file=label)
     shutil.rmtree(work, ignore_errors=True)
-    return {"nodes": n, "rows": rows, "load_before": load_before, "load_after": loadavg(),
+    log(f"{n} nodes: rollout watch ...")
+    watch = measure_watch(ctx, ds_bin, args.watch_samples, args.idle_seconds)
+    return {"nodes": n, "rows": rows, "watch": watch, "load_before": load_before, "load_after": loadavg(),
             "other_clusters": others}
+
+
+# ---- rollout watch: latency and idle CPU ----
+
+
+class ApiClient:
+    """Just enough of an API client to PATCH the status subresource without the start-up cost of a
+    kubectl process in the measured interval (the admin client certificate of the test cluster)."""
+
+    def __init__(self, cluster_dir):
+        import http.client
+        import ssl
+        pki = os.path.join(cluster_dir, "pki")
+        self.ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+        self.ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+        self.port = int(open(os.path.join(cluster_dir, "apiserver-port")).read())
+        self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+
+    def merge_patch(self, path, body):
+        self.conn.request("PATCH", path, body=json.dumps(body),
+                          headers={"Content-Type": "application/merge-patch+json"})
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise SystemExit(f"PATCH {path}: HTTP {resp.status}: {data[:300]!r}")
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_watch(ctx, ds_bin, samples, idle_seconds):
+    """`kubectl ds rollout watch` on a rollout that cannot finish (its pod never becomes Ready),
+    with the controller manager stopped so that this script is the only writer of the
+    DaemonSet's status: each sample PATCHes status.numberReady (0 ↔ 1, as the controller would
+    when the pod's readiness flips) and times until the watch prints the line with that count.
+    Then the watch is left alone for idle_seconds and its CPU time is read from /proc."""
+    ns, name = "bench-watch", "probe"
+    kubectl(ctx, "delete", "namespace", ns, "--ignore-not-found", "--wait=true")  # an earlier --reuse run
+    kubectl(ctx, "create", "namespace", ns)
+    body = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name, "namespace": ns},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name, "kubectl-ds.test/stage": "never-ready"}},
+                                  "spec": {"nodeSelector": {"kubernetes.io/hostname": "node-5"},
+                                           "terminationGracePeriodSeconds": 0,
+                                           "containers": [{"name": "agent", "image": "registry.example/probe:1"}]}}}}
+    kubectl(ctx, "create", "-f", "-", input=json.dumps(body))
+    deadline = time.time() + 300
+    while True:
+        st = json.loads(kubectl(ctx, "get", "ds", name, "-n", ns, "-o", "json")).get("status", {})
+        if st.get("desiredNumberScheduled") == 1 and st.get("updatedNumberScheduled") == 1:
+            break
+        if time.time() > deadline:
+            raise SystemExit(f"the watch probe DaemonSet did not get its pod: {st}")
+        time.sleep(1)
+    subprocess.run([CLUSTER_SH, "stop", "kube-controller-manager", ctx["dir"]], check=True)
+    watch = None
+    try:
+        lines = []
+        cond = threading.Condition()
+        watch = subprocess.Popen([ds_bin, "rollout", "watch", name, "-n", ns, "--progress-deadline", "0"],
+                                 env=ctx["env"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+        def read():
+            for line in watch.stdout:
+                with cond:
+                    lines.append((time.perf_counter(), line))
+                    cond.notify_all()
+
+        threading.Thread(target=read, daemon=True).start()
+
+        def wait_line(after, needle, timeout=10):
+            end = time.perf_counter() + timeout
+            with cond:
+                while True:
+                    for t, line in lines[after:]:
+                        if needle in line:
+                            return t
+                    left = end - time.perf_counter()
+                    if left <= 0:
+                        raise SystemExit(f"rollout watch printed no line with {needle!r} within {timeout}s; "
+                                         f"its lines: {[l for _, l in lines][-5:]}")
+                    cond.wait(left)
+
+        wait_line(0, "updated 1/1 ready 0/1", timeout=60)
+        api = ApiClient(ctx["dir"])
+        path = f"/apis/apps/v1/namespaces/{ns}/daemonsets/{name}/status"
+        latencies = []
+        for i in range(samples):
+            ready = 1 - i % 2
+            with cond:
+                seen = len(lines)
+            sent = time.perf_counter()
+            api.merge_patch(path, {"status": {"numberReady": ready}})
+            printed = wait_line(seen, f"ready {ready}/1")
+            latencies.append(printed - sent)
+            time.sleep(0.2)
+        time.sleep(2)
+        before = cpu_seconds(watch.pid)
+        time.sleep(idle_seconds)
+        idle = (cpu_seconds(watch.pid) - before) / idle_seconds
+    finally:
+        if watch:
+            watch.terminate()
+            watch.wait()
+        subprocess.run([CLUSTER_SH, "start", "kube-controller-manager", ctx["dir"]], check=True)
+        kubectl(ctx, "delete", "namespace", ns, "--wait=false")
+    latencies.sort()
+    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)]
+    log(f"  rollout watch: p50 {statistics.median(latencies) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+        f"idle CPU {idle * 100:.3f}%")
+    return {"samples": len(latencies), "p50": statistics.median(latencies), "p95": p95,
+            "max": latencies[-1], "idle_cpu": idle, "idle_seconds": idle_seconds}
 
 
 # ---- the report ----
@@ -464,6 +584,12 @@ def report(results, args, ds_bin, kubectl_bin):
                            f"{'met' if rss_ratio <= SNAPSHOT_RSS_TARGET else '**not met**'})")
             cells += [fmt_ms(theirs["time"]), fmt_mb(theirs["rss"]), f"{ratio:.2f}x", target]
             lines.append("| " + " | ".join(cells) + " |")
+        w = r["watch"]
+        lines += ["", f"rollout watch, server-side status change → line printed ({w['samples']} samples): "
+                  f"p50 {w['p50'] * 1000:.1f} ms, p95 {w['p95'] * 1000:.1f} ms, max {w['max'] * 1000:.1f} ms "
+                  f"(p95 ≤ {WATCH_P95_TARGET * 1000:.0f} ms: {'met' if w['p95'] <= WATCH_P95_TARGET else '**not met**'}); "
+                  f"CPU while idle for {w['idle_seconds']} s: {w['idle_cpu'] * 100:.3f}% "
+                  f"(< {WATCH_IDLE_CPU_TARGET * 100:.0f}%: {'met' if w['idle_cpu'] < WATCH_IDLE_CPU_TARGET else '**not met**'})."]
         lines += ["", "Commands:", ""]
         for row in r["rows"]:
             lines.append(f"- {row['name']}: `{row['command']}` vs {row['compared']}")
@@ -495,6 +621,8 @@ def main():
     ap.add_argument("--reuse", metavar="DIR", help="measure on a cluster an earlier --keep run left (one --nodes)")
     ap.add_argument("--setup-only", action="store_true", help="only start and fill the clusters; implies --keep")
     ap.add_argument("--output", default=os.path.join(ROOT, "bench", "RESULTS.md"))
+    ap.add_argument("--watch-samples", type=int, default=60, help="status changes timed for rollout watch (default 60)")
+    ap.add_argument("--idle-seconds", type=int, default=30, help="how long the idle watch's CPU is measured (default 30)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kubectl-ds as it is")
     args = ap.parse_args()
     sizes = args.nodes or [1000, 5000]

@@ -3,8 +3,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// What kubectl-ds prints in its usage lines. kubectl runs plugins by path, so the parent
-/// process is the only reliable sign that we were invoked as `kubectl ds`.
+/// What kubectl-ds prints in its usage lines when its binary is named `kubectl-…` (see
+/// `display_name` in lib.rs).
 pub const DISPLAY_NAME: &str = "kubectl ds";
 
 #[derive(Debug, Parser)]

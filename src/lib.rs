@@ -80,21 +80,19 @@ fn report(e: &Error) -> ExitCode {
     e.exit_code()
 }
 
-/// `kubectl ds` when kubectl started us (it execs plugins by path, so the parent tells),
-/// otherwise the name we were invoked by.
+/// The name usage lines show. kubectl execs a plugin in its own place (no parent to tell by), so
+/// as krew's guide says, a binary named `kubectl-…` is a plugin and shows `kubectl ds`; a binary
+/// renamed to anything else shows that name.
 fn display_name(argv0: Option<&std::ffi::OsString>) -> String {
-    if parent_is_kubectl() {
-        return cli::DISPLAY_NAME.to_string();
-    }
-    argv0
+    let name = argv0
         .and_then(|a| std::path::Path::new(a).file_name())
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "kubectl-ds".to_string())
-}
-
-fn parent_is_kubectl() -> bool {
-    let ppid = std::os::unix::process::parent_id();
-    std::fs::read_to_string(format!("/proc/{ppid}/comm")).is_ok_and(|comm| comm.trim() == "kubectl")
+        .unwrap_or_else(|| "kubectl-ds".to_string());
+    if name.starts_with("kubectl-") {
+        cli::DISPLAY_NAME.to_string()
+    } else {
+        name
+    }
 }
 
 /// `-v` turns on debug logs for this tool; `-vvv` adds the client library's. Headers and bodies are

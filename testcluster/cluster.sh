@@ -8,6 +8,9 @@
 #   cluster.sh stop COMPONENT DIR                  stop one component (e.g. kube-apiserver)
 #   cluster.sh start COMPONENT DIR                 start it again with the same flags
 #   cluster.sh logs DIR [COMPONENT...]             print the tail of the components' logs
+#   cluster.sh compact DIR                         write a key outside /registry, then compact etcd's
+#                                                  history up to that revision (what the apiserver's
+#                                                  periodic compaction does, now); prints the revision
 #
 # With --owner-pid, a watcher stops the cluster once that process exits (a test binary that is
 # killed or panics leaves nothing behind). Binaries come from build.sh (built or reused).
@@ -245,6 +248,19 @@ up() {
   echo "KUBECONFIG=$dir/kubeconfig.yaml"
 }
 
+# Through etcd's JSON gateway (/v3/kv/*): one write moves the revision past every resourceVersion
+# a client holds, and a physical compaction at it makes all of them "too old" (410 Gone).
+compact() {
+  local dir=$1 url rev
+  url=http://127.0.0.1:$(cat "$dir/etcd-port")/v3/kv
+  # key "/kubectl-ds-test/compaction-bump", value "1", base64
+  rev=$(curl -fsS -X POST "$url/put" -d '{"key":"L2t1YmVjdGwtZHMtdGVzdC9jb21wYWN0aW9uLWJ1bXA=","value":"MQ=="}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])') || die "etcd write failed"
+  curl -fsS -X POST "$url/compaction" -d "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null ||
+    die "etcd compaction at revision $rev failed"
+  echo "$rev"
+}
+
 down() {
   local dir=$1 i
   [[ -f $dir/bin-dir ]] || die "$dir is not a cluster folder made by this script"
@@ -266,5 +282,6 @@ case $cmd in
     ;;
   user) DIR=$1; make_user "$1" "$2" "${3:-}" ;;
   logs) dir=$1; shift; print_logs "$dir" "$@" ;;
-  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+  compact) compact "$1" ;;
+  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

@@ -196,6 +196,24 @@ fn status_lists_daemonsets_with_their_counters() {
 }
 
 #[test]
+fn status_names_daemonsets_with_output_name() {
+    ds().args(["status", "--snapshot", EXAMPLE, "-o", "name"])
+        .assert()
+        .stdout(
+            "daemonset.apps/nvidia-device-plugin\ndaemonset.apps/kube-proxy\n\
+             daemonset.apps/log-agent\ndaemonset.apps/node-exporter\n",
+        );
+    ds().args(["status", "--snapshot", EXAMPLE, "-o", "name", "-n", "nowhere"])
+        .assert()
+        .stdout("");
+    // The exit code still tells whether the DaemonSet is healthy.
+    ds().args(["status", "node-exporter", "--snapshot", EXAMPLE, "-o", "name"])
+        .assert()
+        .code(1)
+        .stdout("daemonset.apps/node-exporter\n");
+}
+
+#[test]
 fn unknown_node_and_daemonset_name_the_closest() {
     ds().args(["why-not", "gpu-nod-2", "--snapshot", EXAMPLE])
         .assert()

@@ -44,9 +44,9 @@ async fn failure_stages_make_pods_unready_and_nodes_not_ready() {
     env.create_node(NodeSpec::new("stages-b").label("kubectl-ds.test/stage", "not-ready"))
         .await;
 
-    // The node lifecycle controller taints the NotReady node; DaemonSet pods tolerate only the
-    // NoExecute half, so the node drops out of desiredNumberScheduled. The DaemonSet comes after
-    // the taint: a pod that lands first keeps running there (NoSchedule evicts nothing), and the
+    // The node lifecycle controller taints the NotReady node (NoSchedule, and NoExecute, in
+    // either order); DaemonSet pods tolerate only the NoExecute one, so the node drops out of
+    // desiredNumberScheduled. The DaemonSet comes after the NoSchedule taint: a pod that lands first keeps running there (NoSchedule evicts nothing), and the
     // controller does not resync a DaemonSet when a node it already runs on gains a NoSchedule
     // taint, so its counters would depend on who won the race.
     support::wait_until(
@@ -58,7 +58,7 @@ async fn failure_stages_make_pods_unready_and_nodes_not_ready() {
                 .and_then(|s| s.taints)
                 .unwrap_or_default()
                 .iter()
-                .any(|t| t.key == "node.kubernetes.io/not-ready")
+                .any(|t| t.key == "node.kubernetes.io/not-ready" && t.effect == "NoSchedule")
         },
     )
     .await;

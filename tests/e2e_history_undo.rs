@@ -245,11 +245,37 @@ async fn undo_rolls_back_and_the_controller_follows() {
     assert_eq!(v["currentRevision"], 3);
     assert_eq!(v["revisions"][1]["pods"], 2);
 
+    // -o name: the ControllerRevisions, as `kubectl get controllerrevision -o name` names them.
+    let names: Vec<String> = v["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("controllerrevision.apps/{}\n", r["name"].as_str().unwrap()))
+        .collect();
     env.kubectl_ds()
-        .args(["undo", "agent", "-n", &env.ns, "--to-revision", "3"])
+        .args(["history", "agent", "-n", &env.ns, "-o", "name"])
         .assert()
         .success()
-        .stdout("daemonset.apps/agent already matches revision 3; nothing to do\n");
+        .stdout(names.concat());
+    env.kubectl_ds()
+        .args(["history", "agent", "-n", &env.ns, "--revision", "2", "-o", "name"])
+        .assert()
+        .success()
+        .stdout(names[0].clone());
+    // Rolling back with -o name prints the object only; the rollback is real.
+    env.kubectl_ds()
+        .args(["undo", "agent", "-n", &env.ns, "-o", "name"])
+        .assert()
+        .success()
+        .stdout("daemonset.apps/agent\n");
+    assert_eq!(template_image(&env, "agent").await, V2);
+    wait_rolled_out(&env, "agent", 2).await;
+
+    env.kubectl_ds()
+        .args(["undo", "agent", "-n", &env.ns, "--to-revision", "4"])
+        .assert()
+        .success()
+        .stdout("daemonset.apps/agent already matches revision 4; nothing to do\n");
 }
 
 #[tokio::test]

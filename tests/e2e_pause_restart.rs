@@ -333,3 +333,41 @@ async fn restart_replaces_every_pod() {
         assert_eq!(annotations.get("kubectl.kubernetes.io/restartedAt"), Some(&at));
     }
 }
+
+/// `-o name` prints only `daemonset.apps/NAME` on success, as kubectl's rollout commands do,
+/// for every write command and for the idempotent answers too.
+#[tokio::test]
+async fn write_commands_print_only_the_object_with_output_name() {
+    let env = TestEnv::new("names").await;
+    env.create_node(NodeSpec::new("names-a")).await;
+    env.create_daemonset(daemonset("agent")).await;
+    wait_rolled_out(&env, "agent", 1).await;
+    for args in [
+        &["pause", "agent"][..],
+        &["pause", "agent"],
+        &["resume", "agent"],
+        &["resume", "agent"],
+        &["restart", "agent"],
+    ] {
+        env.kubectl_ds()
+            .args(args)
+            .args(["-n", &env.ns, "-o", "name"])
+            .assert()
+            .success()
+            .stdout("daemonset.apps/agent\n");
+    }
+    let ds = env.daemonsets().get("agent").await.unwrap();
+    assert_eq!(annotation(&ds, PAUSE_ANNOTATION), None, "resumed");
+    let template_annotations = ds.spec.unwrap().template.metadata.unwrap().annotations.unwrap();
+    assert!(template_annotations.contains_key("kubectl.kubernetes.io/restartedAt"));
+
+    // -o json makes no sense for a write: a usage error, and nothing is written.
+    let before = env.daemonsets().get("agent").await.unwrap();
+    env.kubectl_ds()
+        .args(["pause", "agent", "-n", &env.ns, "-o", "json"])
+        .assert()
+        .code(2)
+        .stderr(contains("does not support -o json"));
+    let after = env.daemonsets().get("agent").await.unwrap();
+    assert_eq!(before.metadata.resource_version, after.metadata.resource_version);
+}

@@ -201,6 +201,25 @@ impl Watch {
         }
     }
 
+    /// Waits until `count` stdout lines contain `needle`.
+    async fn wait_for_count(&mut self, needle: &str, count: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.drain();
+            if self.stdout.iter().filter(|l| l.contains(needle)).count() >= count {
+                return;
+            }
+            if Instant::now() > deadline || self.child.try_wait().ok().flatten().is_some() {
+                self.drain();
+                panic!(
+                    "not {count} lines containing {needle:?} within {timeout:?}; stdout so far:\n{}",
+                    self.stdout.join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     fn is_running(&mut self) -> bool {
         self.child.try_wait().ok().flatten().is_none()
     }
@@ -482,29 +501,112 @@ async fn on_delete_reports_pods_awaiting_deletion_and_finishes_once_they_are_del
     assert_line_mode(&out);
 }
 
+/// Every "updated U/D ready R/D available A/D" line: no count above the desired number, and the
+/// desired number is the node count (a re-list that added to the old view would break both).
+fn assert_counts_within(out: &Output, desired: u32) {
+    for line in out.stdout.lines() {
+        let Some(at) = line.find("updated ") else { continue };
+        let words: Vec<&str> = line[at..].split_whitespace().collect();
+        for pair in words.chunks(2).take(3) {
+            let Some((n, d)) = pair.get(1).and_then(|c| c.split_once('/')) else {
+                continue;
+            };
+            let (n, d): (u32, u32) = (
+                n.parse().unwrap(),
+                d.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().unwrap(),
+            );
+            assert_eq!(d, desired, "desired count in {line:?}\n{out}");
+            assert!(n <= d, "{} {n}/{d} in {line:?}\n{out}", pair[0]);
+        }
+    }
+}
+
 #[tokio::test]
-async fn the_watch_survives_an_apiserver_restart() {
+async fn the_watch_survives_five_apiserver_restarts() {
+    const RESTARTS: usize = 5;
     let env = TestEnv::new("watch-restart").await;
     // Pods that never become ready keep the rollout open until the test fixes the template.
     rolled_out(&env, "restart", merge(daemonset("agent"), never_ready())).await;
 
     let mut watch = Watch::start(
         &env,
-        &["rollout", "watch", "agent", "-n", &env.ns, "--timeout", "180s"],
+        &["rollout", "watch", "agent", "-n", &env.ns, "--timeout", "300s"],
+    );
+    watch
+        .wait_for_line("updated 3/3 ready 0/3 available 0/3", Duration::from_secs(30))
+        .await;
+
+    for round in 1..=RESTARTS {
+        let mut apiserver = ApiserverStopped::stop(env.cluster);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(
+            watch.is_running(),
+            "the watch gave up while the apiserver was down (restart {round})"
+        );
+        apiserver.start();
+        watch
+            .wait_for_count("watch interrupted, reconnecting", round, Duration::from_secs(10))
+            .await;
+        watch
+            .wait_for_count("watch resumed", round, Duration::from_secs(60))
+            .await;
+    }
+
+    patch(
+        &env,
+        json!({"spec": {"template": {"metadata": {"labels": {STAGE: null}}}}}),
+    )
+    .await;
+    let out = watch.finish(Duration::from_secs(150)).await;
+
+    assert_eq!(out.code, Some(0), "{out}");
+    let last = out.last_line();
+    assert!(
+        last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
+        "{out}"
+    );
+    for notice in ["watch interrupted", "watch resumed"] {
+        assert_eq!(
+            out.stdout.matches(notice).count(),
+            RESTARTS,
+            "one {notice:?} per restart:\n{out}"
+        );
+    }
+    assert!(!out.stderr.contains("error"), "{out}");
+    assert_counts_within(&out, 3);
+    assert_line_mode(&out);
+}
+
+/// etcd's history is compacted past every resourceVersion the watch holds while the apiserver is
+/// down, so each watch comes back to 410 Gone and must list again: the view is replaced, never
+/// added to.
+#[tokio::test]
+async fn the_watch_lists_again_after_etcd_compaction() {
+    let env = TestEnv::new("watch-compact").await;
+    rolled_out(&env, "compact", merge(daemonset("agent"), never_ready())).await;
+
+    let mut watch = Watch::start(
+        &env,
+        &[
+            "rollout",
+            "watch",
+            "agent",
+            "-n",
+            &env.ns,
+            "--timeout",
+            "180s",
+            "-v",
+        ],
     );
     watch
         .wait_for_line("updated 3/3 ready 0/3 available 0/3", Duration::from_secs(30))
         .await;
 
     let mut apiserver = ApiserverStopped::stop(env.cluster);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(
-        watch.is_running(),
-        "the watch gave up while the apiserver was down"
-    );
+    let revision = env.cluster.compact_etcd();
     apiserver.start();
     watch
-        .wait_for_line("watch interrupted, reconnecting", Duration::from_secs(5))
+        .wait_for_line("watch resumed", Duration::from_secs(60))
         .await;
 
     patch(
@@ -520,12 +622,11 @@ async fn the_watch_survives_an_apiserver_restart() {
         last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
         "{out}"
     );
-    assert!(out.stdout.contains("watch resumed"), "{out}");
-    assert_eq!(
-        out.stdout.matches("watch interrupted").count(),
-        1,
-        "one notice per interruption:\n{out}"
+    assert!(
+        out.stderr
+            .contains("resourceVersion too old (410 Gone); listing again"),
+        "compacted at revision {revision}, yet no watch saw 410 Gone:\n{out}"
     );
-    assert!(!out.stderr.contains("error"), "{out}");
+    assert_counts_within(&out, 3);
     assert_line_mode(&out);
 }

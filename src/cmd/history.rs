@@ -20,7 +20,12 @@ use crate::render::{machine, table};
 pub async fn run(opts: &Options, args: &HistoryArgs) -> Result<Outcome> {
     opts.require_output(
         "history",
-        &[None, Some(OutputFormat::Json), Some(OutputFormat::Yaml)],
+        &[
+            None,
+            Some(OutputFormat::Json),
+            Some(OutputFormat::Yaml),
+            Some(OutputFormat::Name),
+        ],
     )?;
     let cluster = super::cluster(opts).await?;
     let ns = super::single_namespace(opts, &cluster, "history")?;
@@ -101,9 +106,19 @@ pub(crate) fn bad_revision(ds: &DaemonSet, err: &engine::BadRevision) -> Error {
 
 fn show_overview(opts: &Options, history: &History, now: Timestamp) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
-    if let Some(format) = opts.output {
-        machine::write(&mut out, format, history)?;
-        return Ok(Outcome::Fine);
+    match opts.output {
+        // The revisions as objects, oldest first, for scripts (`kubectl get controllerrevision`).
+        Some(OutputFormat::Name) => {
+            for r in &history.revisions {
+                writeln!(out, "controllerrevision.apps/{}", r.name)?;
+            }
+            return Ok(Outcome::Fine);
+        }
+        Some(format) => {
+            machine::write(&mut out, format, history)?;
+            return Ok(Outcome::Fine);
+        }
+        None => {}
     }
     let name = format!("daemonset.apps/{}", history.daemonset);
     if history.revisions.is_empty() {
@@ -155,6 +170,10 @@ fn show_overview(opts: &Options, history: &History, now: Timestamp) -> Result<Ou
 
 fn show_template(opts: &Options, ds: &DaemonSet, revisions: &[Revision], n: i64) -> Result<Outcome> {
     let revision = engine::find_revision(revisions, n).map_err(|e| revision_error(ds, &e))?;
+    if opts.output == Some(OutputFormat::Name) {
+        println!("controllerrevision.apps/{}", revision.name);
+        return Ok(Outcome::Fine);
+    }
     let template = revision.template().map_err(|e| bad_revision(ds, &e))?;
     let format = match opts.output {
         Some(OutputFormat::Json) => OutputFormat::Json,
@@ -171,6 +190,11 @@ fn show_diff(
     a: i64,
     b: Option<i64>,
 ) -> Result<Outcome> {
+    if opts.output == Some(OutputFormat::Name) {
+        return Err(Error::usage(
+            "`history --diff` does not support -o name; it supports json and yaml",
+        ));
+    }
     let from = engine::find_revision(revisions, a).map_err(|e| revision_error(ds, &e))?;
     let from_template = from.template().map_err(|e| bad_revision(ds, &e))?;
     let template = engine::daemonset_template(ds);

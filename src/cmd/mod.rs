@@ -33,6 +33,16 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// What a write command says on success: `message`, or with `-o name` only the object
+/// (`daemonset.apps/NAME`), as kubectl's rollout commands do.
+pub fn report(opts: &Options, object: &str, message: impl std::fmt::Display) {
+    if opts.output == Some(crate::cli::OutputFormat::Name) {
+        println!("{object}");
+    } else {
+        println!("{message}");
+    }
+}
+
 /// Connects to the cluster the options point at.
 pub async fn cluster(opts: &Options) -> Result<Cluster> {
     connect(&opts.connection).await

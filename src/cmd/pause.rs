@@ -7,13 +7,14 @@ use kube::api::Patch;
 use super::history::{name_and_namespace, object_ref, on_conflict};
 use crate::Outcome;
 use crate::cli::NameArgs;
+use crate::cli::OutputFormat;
 use crate::engine::history::{self as engine, PAUSE_ANNOTATION, PauseState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch;
 use crate::options::Options;
 
 pub async fn run(opts: &Options, args: &NameArgs) -> Result<Outcome> {
-    opts.require_output("pause", &[None])?;
+    opts.require_output("pause", &[None, Some(OutputFormat::Name)])?;
     let cluster = super::cluster(opts).await?;
     let ns = super::single_namespace(opts, &cluster, "pause")?;
     let ds = fetch::get_daemonset(&cluster, &ns, &args.daemonset).await?;
@@ -25,7 +26,11 @@ pub async fn run(opts: &Options, args: &NameArgs) -> Result<Outcome> {
                 .paused_at
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "an unknown time".into());
-            println!("{object} is already paused (since {since}); resume with `{resume}`");
+            super::report(
+                opts,
+                &object,
+                format_args!("{object} is already paused (since {since}); resume with `{resume}`"),
+            );
             return Ok(Outcome::Fine);
         }
         PauseState::OnDeleteNotOurs => return Err(on_delete_not_ours(&object)),
@@ -42,14 +47,18 @@ pub async fn run(opts: &Options, args: &NameArgs) -> Result<Outcome> {
                 format!("run `kubectl ds pause {}` again", name_and_namespace(&ds)),
             )
         })?;
-    println!(
-        "{object} paused: its update strategy {} is saved in the annotation {PAUSE_ANNOTATION} and is now OnDelete.\n\
+    super::report(
+        opts,
+        &object,
+        format_args!(
+            "{object} paused: its update strategy {} is saved in the annotation {PAUSE_ANNOTATION} and is now OnDelete.\n\
          While paused:\n  \
          - pods are replaced only when they are deleted; template changes do not roll out;\n  \
          - new nodes still get pods, created from the CURRENT template (including changes made while paused);\n  \
          - `kubectl rollout status` refuses to run (it supports only RollingUpdate).\n\
          Resume with: {resume}",
-        engine::describe_strategy(&strategy)
+            engine::describe_strategy(&strategy)
+        ),
     );
     Ok(Outcome::Fine)
 }

@@ -8,13 +8,14 @@ use kube::api::Patch;
 use super::history::{name_and_namespace, object_ref, on_conflict, template_of};
 use crate::Outcome;
 use crate::cli::NameArgs;
+use crate::cli::OutputFormat;
 use crate::engine::history::{self as engine, ON_DELETE, PauseState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch;
 use crate::options::Options;
 
 pub async fn run(opts: &Options, args: &NameArgs) -> Result<Outcome> {
-    opts.require_output("restart", &[None])?;
+    opts.require_output("restart", &[None, Some(OutputFormat::Name)])?;
     let cluster = super::cluster(opts).await?;
     let ns = super::single_namespace(opts, &cluster, "restart")?;
     let ds = fetch::get_daemonset(&cluster, &ns, &args.daemonset).await?;
@@ -38,7 +39,7 @@ pub async fn run(opts: &Options, args: &NameArgs) -> Result<Outcome> {
                 format!("run `kubectl ds restart {}` again", name_and_namespace(&ds)),
             )
         })?;
-    println!("{object} restarted");
+    super::report(opts, &object, format_args!("{object} restarted"));
     let strategy = engine::update_strategy(&ds);
     if engine::strategy_type(&strategy) == ON_DELETE {
         let why = match engine::pause_state(&ds) {

@@ -91,7 +91,7 @@ impl Summary {
 
 pub async fn run(opts: &Options, args: &StatusArgs) -> Result<Outcome> {
     use OutputFormat::*;
-    opts.require_output("status", &[None, Some(Wide), Some(Json), Some(Yaml)])?;
+    opts.require_output("status", &[None, Some(Wide), Some(Json), Some(Yaml), Some(Name)])?;
     match (&args.daemonset, &args.snapshot) {
         (None, None) => {
             let cluster = super::cluster(opts).await?;
@@ -177,6 +177,12 @@ fn overview(opts: &Options, list: &[&DaemonSet], namespace: Option<String>) -> R
                 items: &summaries,
             },
         )?,
+        // As `kubectl get -o name`: one `daemonset.apps/NAME` line each, nothing when none match.
+        Some(OutputFormat::Name) => {
+            for s in &summaries {
+                writeln!(out, "daemonset.apps/{}", s.name)?;
+            }
+        }
         _ if summaries.is_empty() => writeln!(
             out,
             "No DaemonSets found{}.",
@@ -276,7 +282,9 @@ fn detail(opts: &Options, snapshot: &Snapshot, ds: Option<DaemonSet>) -> Result<
     let found = coverage(snapshot, &ds, explain);
     let hash = current_hash(&ds, &snapshot.revisions);
     let mut out = std::io::stdout().lock();
-    if let Some(format @ (OutputFormat::Json | OutputFormat::Yaml)) = opts.output {
+    if opts.output == Some(OutputFormat::Name) {
+        writeln!(out, "daemonset.apps/{}", summary.name)?;
+    } else if let Some(format @ (OutputFormat::Json | OutputFormat::Yaml)) = opts.output {
         let doc = Detail {
             api_version: "kubectl-ds/v1",
             kind: "DaemonSetStatus",

@@ -9,6 +9,7 @@ use super::history::{
     bad_revision, name_and_namespace, object_ref, on_conflict, render_diff, revision_error, template_of,
 };
 use crate::Outcome;
+use crate::cli::OutputFormat;
 use crate::cli::UndoArgs;
 use crate::engine::history::{self as engine, LAST_APPLIED_ANNOTATION, UndoPlan};
 use crate::error::Result;
@@ -16,7 +17,8 @@ use crate::fetch;
 use crate::options::Options;
 
 pub async fn run(opts: &Options, args: &UndoArgs) -> Result<Outcome> {
-    opts.require_output("undo", &[None])?;
+    opts.require_output("undo", &[None, Some(OutputFormat::Name)])?;
+    let names_only = opts.output == Some(OutputFormat::Name);
     let cluster = super::cluster(opts).await?;
     let ns = super::single_namespace(opts, &cluster, "undo")?;
     let ds = fetch::get_daemonset(&cluster, &ns, &args.daemonset).await?;
@@ -26,11 +28,15 @@ pub async fn run(opts: &Options, args: &UndoArgs) -> Result<Outcome> {
     let n = target.revision;
     let plan = engine::plan_undo(template_of(&ds)?, target).map_err(|e| bad_revision(&ds, &e))?;
     let UndoPlan::Rollback { changes } = plan else {
-        println!("{object} already matches revision {n}; nothing to do");
+        super::report(
+            opts,
+            &object,
+            format_args!("{object} already matches revision {n}; nothing to do"),
+        );
         return Ok(Outcome::Fine);
     };
 
-    {
+    if !names_only {
         let mut out = std::io::stdout().lock();
         let verb = if args.dry_run { "would change" } else { "changes" };
         writeln!(
@@ -59,7 +65,11 @@ pub async fn run(opts: &Options, args: &UndoArgs) -> Result<Outcome> {
         );
     }
     if args.dry_run {
-        println!("{object} would be rolled back to revision {n} (dry run: nothing was changed)");
+        super::report(
+            opts,
+            &object,
+            format_args!("{object} would be rolled back to revision {n} (dry run: nothing was changed)"),
+        );
         return Ok(Outcome::Fine);
     }
 
@@ -76,6 +86,10 @@ pub async fn run(opts: &Options, args: &UndoArgs) -> Result<Outcome> {
                 ),
             )
         })?;
-    println!("{object} rolled back to revision {n}");
+    super::report(
+        opts,
+        &object,
+        format_args!("{object} rolled back to revision {n}"),
+    );
     Ok(Outcome::Fine)
 }

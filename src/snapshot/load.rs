@@ -72,8 +72,9 @@ pub enum Need {
 }
 
 impl Need {
-    /// Drops what the command cannot use, and every object's `managedFields` (large, and nothing
-    /// reads them). [`load_for`] gives what [`load`] followed by this gives.
+    /// Drops what the command cannot use, every object's `managedFields`, the nodes' image lists
+    /// and the pods' volumes and tolerations (large, and nothing reads them). [`load_for`] gives what [`load`] followed by this
+    /// gives.
     pub fn retain(&self, snapshot: &mut Snapshot) {
         match self {
             Need::Everything => return,
@@ -89,6 +90,17 @@ impl Need {
         }
         snapshot.events.retain(is_failed_create);
         clear_managed_fields(&mut snapshot.nodes);
+        for node in &mut snapshot.nodes {
+            if let Some(status) = &mut node.status {
+                status.images = None;
+            }
+        }
+        for pod in &mut snapshot.pods {
+            if let Some(spec) = &mut pod.spec {
+                spec.volumes = None;
+                spec.tolerations = None;
+            }
+        }
         clear_managed_fields(&mut snapshot.daemonsets);
         clear_managed_fields(&mut snapshot.pods);
         clear_managed_fields(&mut snapshot.revisions);

@@ -104,6 +104,12 @@ impl TestCluster {
     pub fn start(&self, component: &str) {
         self.script(&["start", component, &self.dir.to_string_lossy()]);
     }
+    /// Compacts etcd's history past every resourceVersion handed out so far (see cluster.sh
+    /// compact); returns the revision compacted at.
+    pub fn compact_etcd(&self) -> u64 {
+        let out = self.script(&["compact", &self.dir.to_string_lossy()]);
+        out.trim().parse().expect("compaction revision")
+    }
     /// A kubeconfig for a user with a client certificate (for RBAC tests).
     pub fn user_kubeconfig(&self, user: &str, groups: &[&str]) -> PathBuf {
         let out = self.script(&["user", &self.dir.to_string_lossy(), user, &groups.join(",")]);

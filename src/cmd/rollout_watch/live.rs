@@ -284,7 +284,12 @@ impl Live {
                 self.mend(batch);
             }
             // 410 Gone: the watcher re-lists by itself and the store is swapped when it is done.
-            Signal::Failed(_, watcher::Error::WatchError(status)) if status.code == 410 => {}
+            Signal::Failed(source, watcher::Error::WatchError(status)) if status.code == 410 => {
+                tracing::info!(
+                    "watch of {}: resourceVersion too old (410 Gone); listing again",
+                    source.resource()
+                );
+            }
             Signal::Failed(source, e) => {
                 let req = Request {
                     verb: "watch",

@@ -3,8 +3,8 @@
 //! A snapshot of a 5,000-node cluster is a few hundred megabytes, most of it pods and events that a
 //! given command cannot use. Here the input is read in chunks, never whole; each item is first
 //! skimmed (kind, namespace and name, the fields that tell whether the command can use it, and the
-//! timestamps that date the snapshot) and typed only when it is kept, its `managedFields` blanked
-//! first. The result is what the thorough reader gives followed by [`Need::retain`]; the tests check
+//! timestamps that date the snapshot) and typed only when it is kept, the fields nothing reads
+//! (`managedFields`, a node's images, a pod's volumes and tolerations) blanked first. The result is what the thorough reader gives followed by [`Need::retain`]; the tests check
 //! that on every fixture.
 //!
 //! Only the common shape is handled: JSON Lists and arrays whose items name their kind (or whose
@@ -292,8 +292,8 @@ impl<'a> Scan<'a> {
             return Ok(());
         }
         let bytes = &mut w.buf[range];
-        if let Some(managed_fields) = skimmed.managed_fields {
-            blank(&mut bytes[managed_fields]);
+        for unread in skimmed.unread {
+            blank(&mut bytes[unread]);
         }
         let s = &mut self.objects.snapshot;
         match target {
@@ -335,9 +335,9 @@ impl<'a> Scan<'a> {
             identity: name
                 .filter(|n| !n.is_empty())
                 .map(|n| hash_of(&(collection(target), namespace, n))),
-            managed_fields: meta
-                .and_then(|m| m.managed_fields)
-                .map(|raw| offset_in(raw.get().as_bytes(), bytes)),
+            unread: unread(skim, target)
+                .map(|raw| offset_in(raw.get().as_bytes(), bytes))
+                .collect(),
             ..Skimmed::default()
         };
         if let Some(second) = self.second {
@@ -385,11 +385,32 @@ struct Skimmed {
     other: Option<(Option<String>, String)>,
     identity: Option<u64>,
     keep: bool,
-    /// Where `metadata.managedFields` sits in the item.
-    managed_fields: Option<Range<usize>>,
+    /// Where the fields nothing reads sit in the item (see [`unread`]).
+    unread: Vec<Range<usize>>,
     /// For an object passed over: its newest timestamp, and (pods) its DaemonSet's uid.
     newest: Option<Timestamp>,
     owner: Option<u64>,
+}
+
+/// The fields of an item that are blanked before it is typed: every object's
+/// `metadata.managedFields`, a node's `status.images`, a pod's `spec.volumes` and
+/// `spec.tolerations` ([`Need::retain`] drops the same).
+fn unread<'s, 'a>(skim: &'s Skim<'a>, target: Target) -> impl Iterator<Item = &'a RawValue> + 's {
+    let spec = skim.spec.as_ref();
+    let status = skim.status.as_ref();
+    let (images, volumes, tolerations) = match target {
+        Target::Node => (status.and_then(|s| s.images), None, None),
+        Target::Pod => (
+            None,
+            spec.and_then(|s| s.volumes),
+            spec.and_then(|s| s.tolerations),
+        ),
+        _ => (None, None, None),
+    };
+    let managed_fields = skim.metadata.as_ref().and_then(|m| m.managed_fields);
+    [managed_fields, images, volumes, tolerations]
+        .into_iter()
+        .flatten()
 }
 
 /// The objects [`Snapshot::dedup`] tells apart.
@@ -459,7 +480,8 @@ struct Skim<'a> {
     metadata: Option<Meta<'a>>,
     #[serde(borrow)]
     spec: Option<Spec<'a>>,
-    status: Option<Status>,
+    #[serde(borrow)]
+    status: Option<Status<'a>>,
     // core/v1 Event
     #[serde(borrow)]
     reason: Option<Str<'a>>,
@@ -505,6 +527,12 @@ struct Spec<'a> {
     node_name: Option<Str<'a>>,
     #[serde(borrow)]
     affinity: Option<Affinity<'a>>,
+    /// A pod's volumes and tolerations: nothing here reads them (eligibility goes by the
+    /// DaemonSet's template), and typed, the volumes are the biggest part of a pod.
+    #[serde(borrow)]
+    volumes: Option<&'a RawValue>,
+    #[serde(borrow)]
+    tolerations: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -542,8 +570,11 @@ struct Requirement<'a> {
 }
 
 #[derive(Deserialize)]
-struct Status {
+struct Status<'a> {
     conditions: Option<Vec<Condition>>,
+    /// A node's image list (up to 50 entries a kubelet reports): nothing here reads it.
+    #[serde(borrow)]
+    images: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
