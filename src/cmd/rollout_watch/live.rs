@@ -58,6 +58,8 @@ impl Source {
 }
 
 enum Signal {
+    /// A (re-)list is about to start; the server has not answered yet.
+    Listing(Source),
     /// A complete list arrived (first list, or a re-list after 410 Gone).
     Listed(Source),
     Changed,
@@ -135,6 +137,8 @@ where
         .backoff(Reconnect { next: BACKOFF_FIRST })
         .reflect(writer)
         .map(move |event| match event {
+            // The watcher says Init when it is about to list, before it asks the server: no news.
+            Ok(watcher::Event::Init) => Signal::Listing(source),
             Ok(watcher::Event::InitDone) => Signal::Listed(source),
             Ok(_) => Signal::Changed,
             Err(e) => Signal::Failed(source, e),
@@ -274,6 +278,9 @@ impl Live {
 
     fn take(&mut self, signal: Signal, batch: &mut Batch) -> Result<()> {
         match signal {
+            Signal::Listing(source) => {
+                tracing::debug!("watch of {}: listing", source.resource());
+            }
             Signal::Listed(source) => {
                 self.unlisted.remove(&source);
                 batch.changed = true;
