@@ -18,6 +18,7 @@ use super::pods::{
     controller_order, is_available, is_bound, is_ready, is_terminating, is_updated, phase, pod_problems,
     revision_hash, target_node,
 };
+use super::revisions::current_hash;
 use super::verdict::{Index, controller_uid, template_generation};
 use super::{Reason, Rule};
 use crate::snapshot::Snapshot;
@@ -233,6 +234,7 @@ pub fn evaluate(view: &Snapshot, ds: &DaemonSet, now: Timestamp) -> Progress {
         strategy: progress.strategy,
         max_unavailable: progress.max_unavailable.clone(),
         template_generation: template_generation(ds),
+        current_hash: current_hash(ds, &view.revisions),
         min_ready_seconds: progress.min_ready_seconds,
         now,
     };
@@ -296,13 +298,17 @@ pub fn evaluate(view: &Snapshot, ds: &DaemonSet, now: Timestamp) -> Progress {
     holdups.sort_by(|a, b| a.holdup.cmp(&b.holdup).then_with(|| a.node.cmp(&b.node)));
 
     progress.updated_available = updated_available.min(progress.counts.desired.max(0));
-    progress.revision = current_revision(&own, ctx.template_generation);
+    progress.revision = ctx
+        .current_hash
+        .clone()
+        .or_else(|| current_revision(&own, ctx.template_generation));
     progress.holdups = holdups;
     progress.warnings = warnings;
     progress
 }
 
-/// The hash of the newest pod made from the current template.
+/// The hash of the newest pod made from the current template (when the ControllerRevisions are not
+/// known).
 fn current_revision(pods: &[&Pod], template_generation: Option<i64>) -> Option<String> {
     let generation = template_generation?;
     pods.iter()
@@ -351,6 +357,10 @@ struct Ctx {
     strategy: Strategy,
     max_unavailable: String,
     template_generation: Option<i64>,
+    /// The hash of the ControllerRevision holding the current template, when the revisions are
+    /// known: a pod carrying it is up to date whatever template generation made it (the
+    /// controller reuses a revision when a template comes back, as after an undo).
+    current_hash: Option<String>,
     min_ready_seconds: i32,
     now: Timestamp,
 }
@@ -361,9 +371,11 @@ enum NodeOutcome {
 }
 
 impl Ctx {
-    /// Without a known template generation nothing can be called outdated.
+    /// As the controller's `IsPodUpdated`: the current revision's hash or the current template
+    /// generation. Without a known template generation nothing can be called outdated.
     fn updated(&self, pod: &Pod) -> bool {
-        self.template_generation.is_none() || is_updated(pod, None, self.template_generation)
+        self.template_generation.is_none()
+            || is_updated(pod, self.current_hash.as_deref(), self.template_generation)
     }
 
     /// One desired node: done (oldest pod updated and available, as the controller counts), or
@@ -1037,6 +1049,38 @@ mod tests {
             now(),
         );
         assert_eq!(none_yet.revision, None, "no pod of the current template yet");
+    }
+
+    /// After an undo the controller reuses the old revision (renumbered): its pods, made by an
+    /// older template generation, carry the current hash and are up to date, as the controller's
+    /// IsPodUpdated says; a pod of the template in between is outdated.
+    #[test]
+    fn pods_carrying_the_current_revision_hash_are_up_to_date_whatever_their_generation() {
+        let d = ds(rolling(), 3, status(3, 2, 1, 2, 2));
+        let template = serde_json::to_value(&d.spec.as_ref().unwrap().template).unwrap();
+        let revision: k8s_openapi::api::apps::v1::ControllerRevision = serde_json::from_value(json!({
+            "metadata": {"name": "agent-hash1", "namespace": "ns",
+                         "labels": {"app": "agent", "controller-revision-hash": "hash1"},
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent",
+                                              "uid": "ds-uid", "controller": true}]},
+            "revision": 3,
+            "data": {"spec": {"template": template}},
+        }))
+        .unwrap();
+        let mut v = view(
+            vec![node("n1", true), node("n2", true)],
+            vec![pod("a", "n1", 1, "ready"), pod("b", "n2", 2, "ready")],
+        );
+        v.revisions = vec![revision];
+        let p = evaluate(&v, &d, now());
+        assert_eq!(p.revision.as_deref(), Some("hash1"));
+        let held: Vec<&str> = p.holdups.iter().map(|h| h.node.as_str()).collect();
+        assert_eq!(held, ["n2"], "{:?}", p.holdups);
+
+        // Without the revisions only the generation tells: both pods look outdated.
+        v.revisions.clear();
+        let p = evaluate(&v, &d, now());
+        assert_eq!(p.holdups.len(), 2, "{:?}", p.holdups);
     }
 
     #[test]

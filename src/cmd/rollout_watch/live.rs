@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
@@ -39,6 +39,7 @@ enum Source {
     Pods,
     Nodes,
     Events,
+    Revisions,
 }
 
 impl Source {
@@ -48,10 +49,11 @@ impl Source {
             Source::Pods => "pods",
             Source::Nodes => "nodes",
             Source::Events => "events",
+            Source::Revisions => "controllerrevisions",
         }
     }
 
-    /// Without nodes or events the watch still works, with less to say.
+    /// Without nodes, events or revisions the watch still works, with less to say.
     fn required(self) -> bool {
         matches!(self, Source::DaemonSet | Source::Pods)
     }
@@ -107,6 +109,7 @@ pub struct Live {
     pods: Store<Pod>,
     nodes: Option<Store<Node>>,
     events: Option<Store<Event>>,
+    revisions: Option<Store<ControllerRevision>>,
     signals: BoxStream<'static, Signal>,
     /// Sources that have not completed their first list yet.
     unlisted: HashSet<Source>,
@@ -189,7 +192,13 @@ impl Live {
             resource: "events",
             namespace: Some(&namespace),
         };
-        let (nodes_note, events_note) = futures::try_join!(
+        let revisions_api: Api<ControllerRevision> = Api::namespaced(client.clone(), &namespace);
+        let revisions_req = Request {
+            verb: "list",
+            resource: "controllerrevisions.apps",
+            namespace: Some(&namespace),
+        };
+        let (nodes_note, events_note, revisions_note) = futures::try_join!(
             probe(
                 cluster,
                 &nodes_api,
@@ -201,6 +210,12 @@ impl Live {
                 &events_api,
                 events_req,
                 "the DaemonSet controller's warnings are not shown"
+            ),
+            probe(
+                cluster,
+                &revisions_api,
+                revisions_req,
+                "pods are matched to the current template by its generation only"
             ),
         )?;
 
@@ -220,6 +235,21 @@ impl Live {
         let (pods, pod_stream) = watch(pods_api, config.clone().labels(&selector), Source::Pods, |_| {});
         let mut streams = vec![ds_stream, pod_stream];
         let mut unlisted: HashSet<Source> = [Source::DaemonSet, Source::Pods].into();
+        // The revisions tell the current template's hash (a pod carrying it is up to date, even
+        // from an older generation); they carry the DaemonSet's selector labels.
+        let revisions = if revisions_note.is_none() {
+            let (store, s) = watch(
+                revisions_api,
+                config.clone().labels(&selector),
+                Source::Revisions,
+                |_| {},
+            );
+            streams.push(s);
+            unlisted.insert(Source::Revisions);
+            Some(store)
+        } else {
+            None
+        };
 
         let nodes = if nodes_note.is_none() {
             let (store, s) = watch(nodes_api, config.clone(), Source::Nodes, |n: &mut Node| {
@@ -251,10 +281,14 @@ impl Live {
             pods,
             nodes,
             events,
+            revisions,
             signals: stream::select_all(streams).boxed(),
             unlisted,
             broken: false,
-            notes: [nodes_note, events_note].into_iter().flatten().collect(),
+            notes: [nodes_note, events_note, revisions_note]
+                .into_iter()
+                .flatten()
+                .collect(),
         })
     }
 
@@ -371,7 +405,7 @@ impl Live {
             nodes: owned(self.nodes.as_ref()),
             daemonsets: vec![ds.clone()],
             pods: owned(Some(&self.pods)),
-            revisions: Vec::new(),
+            revisions: owned(self.revisions.as_ref()),
             events: owned(self.events.as_ref()),
             taken_at: Some(now),
         }
