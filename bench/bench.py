@@ -239,8 +239,7 @@ def start_cluster(n, reuse, keep):
     return {"dir": cluster_dir, "kubectl": os.path.join(bin_dir, "kubectl"), "env": env, "bin_dir": bin_dir}
 
 
-def populate(ctx, n, timeout):
-    t0 = time.time()
+def create_nodes(ctx, n):
     nodes = make_nodes(n)
     batches = [nodes[i:i + 250] for i in range(0, n, 250)]
     threads, errors = [], []
@@ -257,6 +256,11 @@ def populate(ctx, n, timeout):
         [t.join() for t in threads]
         if errors:
             raise SystemExit(f"creating nodes: {errors[0]}")
+
+
+def populate(ctx, n, timeout):
+    t0 = time.time()
+    create_nodes(ctx, n)
     daemonsets, expected = make_daemonsets(n)
     for ns in NAMESPACES:
         kubectl(ctx, "create", "namespace", ns)
@@ -624,6 +628,9 @@ def main():
     ap.add_argument("--watch-samples", type=int, default=60, help="status changes timed for rollout watch (default 60)")
     ap.add_argument("--idle-seconds", type=int, default=30, help="how long the idle watch's CPU is measured (default 30)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kubectl-ds as it is")
+    ap.add_argument("--binary", help="measure this kubectl-ds binary instead of target/release/kubectl-ds")
+    ap.add_argument("--watch-only", action="store_true",
+                    help="only the nodes and the rollout watch measurement (printed, RESULTS.md untouched)")
     args = ap.parse_args()
     sizes = args.nodes or [1000, 5000]
     if args.reuse and len(sizes) != 1:
@@ -640,9 +647,26 @@ def main():
     if not args.no_build:
         log("building kubectl-ds (release)")
         subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
-    ds_bin = os.path.join(ROOT, "target", "release", "kubectl-ds")
+    ds_bin = os.path.abspath(args.binary) if args.binary else os.path.join(ROOT, "target", "release", "kubectl-ds")
     # A clean exit (and the clusters' teardown) on Ctrl-C or kill.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.watch_only:
+        for n in sizes:
+            ctx = start_cluster(n, args.reuse, args.keep)
+            try:
+                if not args.reuse:
+                    create_nodes(ctx, n)
+                    # kwok takes the nodes over and starts their heartbeats.
+                    time.sleep(30)
+                w = measure_watch(ctx, ds_bin, args.watch_samples, args.idle_seconds)
+                print(f"{n} nodes: rollout watch p50 {w['p50'] * 1000:.1f} ms, p95 {w['p95'] * 1000:.1f} ms, "
+                      f"max {w['max'] * 1000:.1f} ms; idle CPU {w['idle_cpu'] * 100:.3f}% over {w['idle_seconds']} s; "
+                      f"load {' '.join(loadavg())}")
+            finally:
+                if not (args.keep or args.reuse):
+                    subprocess.run([CLUSTER_SH, "down", ctx["dir"]], capture_output=True)
+                    shutil.rmtree(ctx["dir"], ignore_errors=True)
+        return
     results = [bench_size(n, args, ds_bin) for n in sizes]
     build = subprocess.run([os.path.join(ROOT, "testcluster", "build.sh")], capture_output=True, text=True)
     kubectl_bin = os.path.join(build.stdout.strip(), "kubectl")

@@ -428,8 +428,10 @@ async fn pods_on_node(cluster: &Cluster, namespace: Option<&str>, node_field: &s
 }
 
 /// Everything `why-not NODE` needs, in one round of concurrent requests: the node, the
-/// DaemonSets, the pods bound to the node plus unbound pods aimed at it, revisions and
-/// FailedCreate events.
+/// DaemonSets, the pods bound to the node plus unbound pods aimed at it, and revisions. The
+/// FailedCreate events explain only a missing pod, and listing them makes the server go through
+/// every event of the cluster (tens of thousands on a big one, no index): they are asked for
+/// afterwards, only when a pod is missing ([`failed_create_events_in`]).
 pub async fn why_not_snapshot(
     cluster: &Cluster,
     node: &str,
@@ -438,13 +440,12 @@ pub async fn why_not_snapshot(
 ) -> Result<Snapshot> {
     let ns = scope.namespace();
     let node_field = format!("spec.nodeName={node}");
-    let (node_obj, daemonsets, bound, unbound, revisions, events) = futures::try_join!(
+    let (node_obj, daemonsets, bound, unbound, revisions) = futures::try_join!(
         get_node(cluster, node),
         daemonsets_in(cluster, scope, selector),
         pods_on_node(cluster, ns, &node_field),
         pods_with_fields(cluster, ns, "spec.nodeName="),
         revisions_in(cluster, ns),
-        failed_create_events(cluster, ns),
     )?;
     let mut pods = bound;
     pods.extend(
@@ -457,9 +458,20 @@ pub async fn why_not_snapshot(
         daemonsets,
         pods,
         revisions,
-        events,
+        events: Vec::new(),
         taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
     })
+}
+
+/// The FailedCreate events of DaemonSets in these namespaces, concurrently.
+pub async fn failed_create_events_in(cluster: &Cluster, namespaces: &[&str]) -> Result<Vec<Event>> {
+    let lists = futures::future::try_join_all(
+        namespaces
+            .iter()
+            .map(|ns| failed_create_events(cluster, Some(ns))),
+    )
+    .await?;
+    Ok(lists.into_iter().flatten().collect())
 }
 
 /// Everything `status DS` needs: the DaemonSet, every node, its pods, its revisions and events,

@@ -5,8 +5,9 @@ use std::io::Write;
 use crate::Outcome;
 use crate::analysis::{Filter, require_nodes, why_not};
 use crate::cli::{OutputFormat, WhyNotArgs};
+use crate::engine::verdict::VerdictKind;
 use crate::error::Result;
-use crate::fetch::{DsScope, why_not_snapshot};
+use crate::fetch::{DsScope, failed_create_events_in, why_not_snapshot};
 use crate::options::{Options, Scope};
 use crate::render::table::Style;
 use crate::render::{machine, verdicts};
@@ -18,7 +19,7 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
     opts.require_output("why-not-scheduled", &[None, Some(Wide), Some(Json), Some(Yaml)])?;
     let explain = args.explain || opts.output == Some(Wide);
 
-    let (snapshot, filter) = match &args.snapshot {
+    let (mut snapshot, filter, cluster) = match &args.snapshot {
         Some(file) => {
             let snapshot = load_for(&parse_source(file), &Need::Node(args.node.clone()))?;
             require_nodes(&snapshot, file)?;
@@ -33,6 +34,7 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
                     name: args.daemonset.clone(),
                     selector: opts.selector.clone(),
                 },
+                None,
             )
         }
         None => {
@@ -61,11 +63,24 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
                     name: args.daemonset.clone(),
                     selector: opts.selector.clone(),
                 },
+                Some(cluster),
             )
         }
     };
 
-    let found = why_not(&snapshot, &args.node, &filter, explain)?;
+    let mut found = why_not(&snapshot, &args.node, &filter, explain)?;
+    // A missing pod is explained by the controller's FailedCreate events, read only then.
+    let mut missing: Vec<&str> = found
+        .iter()
+        .filter(|v| v.verdict == VerdictKind::Missing)
+        .map(|v| v.namespace.as_str())
+        .collect();
+    if let Some(cluster) = cluster.filter(|_| !missing.is_empty()) {
+        missing.sort_unstable();
+        missing.dedup();
+        snapshot.events = failed_create_events_in(&cluster, &missing).await?;
+        found = why_not(&snapshot, &args.node, &filter, explain)?;
+    }
     let mut out = std::io::stdout().lock();
     match opts.output {
         Some(format @ (Json | Yaml)) => {

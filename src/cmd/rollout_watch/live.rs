@@ -5,7 +5,9 @@
 //! deltas: after 410 Gone the watcher re-lists and the store is swapped at once when the list is
 //! complete; after a dropped connection it re-watches from the last resourceVersion, with backoff.
 
-use std::collections::HashSet;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::utils::Backoff;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::client::{Cluster, Request, api_error};
@@ -120,24 +123,31 @@ pub struct Live {
 }
 
 /// A watch into a store, with the fields the engine never reads dropped (`trim`) to keep the
-/// stores small.
+/// stores small. With `unchanged_after_trim`, an update that leaves the trimmed object as it was
+/// (a node's heartbeat) is dropped: it would only make the view be computed again for nothing.
 fn watch<K>(
     api: Api<K>,
     config: watcher::Config,
     source: Source,
     trim: fn(&mut K),
+    unchanged_after_trim: bool,
 ) -> (Store<K>, BoxStream<'static, Signal>)
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
     let (store, writer) = reflector::store();
+    let mut fingerprints: HashMap<String, u64> = HashMap::new();
     let stream = watcher(api, config)
         .modify(move |o: &mut K| {
             o.meta_mut().managed_fields = None;
             trim(o);
         })
         .backoff(Reconnect { next: BACKOFF_FIRST })
+        .filter(move |event| {
+            let keep = !unchanged_after_trim || !repeats(&mut fingerprints, event);
+            futures::future::ready(keep)
+        })
         .reflect(writer)
         .map(move |event| match event {
             // The watcher says Init when it is about to list, before it asks the server: no news.
@@ -147,6 +157,45 @@ where
             Err(e) => Signal::Failed(source, e),
         });
     (store, stream.boxed())
+}
+
+fn trim_node(n: &mut Node) {
+    n.metadata.resource_version = None;
+    if let Some(status) = n.status.as_mut() {
+        status.images = None;
+        for c in status.conditions.iter_mut().flatten() {
+            c.last_heartbeat_time = None;
+        }
+    }
+}
+
+/// Whether `event` is an update that leaves the object as it was, by the fingerprint of its
+/// serialized form (kept per name in `fingerprints`).
+fn repeats<K: Resource + Serialize>(
+    fingerprints: &mut HashMap<String, u64>,
+    event: &std::result::Result<watcher::Event<K>, watcher::Error>,
+) -> bool {
+    let fingerprint = |o: &K| {
+        let mut hasher = DefaultHasher::new();
+        serde_json::to_vec(o).unwrap_or_default().hash(&mut hasher);
+        hasher.finish()
+    };
+    let key = |o: &K| o.meta().name.clone().unwrap_or_default();
+    match event {
+        Ok(watcher::Event::Init) => fingerprints.clear(),
+        Ok(watcher::Event::InitApply(o)) => {
+            fingerprints.insert(key(o), fingerprint(o));
+        }
+        Ok(watcher::Event::Apply(o)) => {
+            let new = fingerprint(o);
+            return fingerprints.insert(key(o), new) == Some(new);
+        }
+        Ok(watcher::Event::Delete(o)) => {
+            fingerprints.remove(&key(o));
+        }
+        Ok(watcher::Event::InitDone) | Err(_) => {}
+    }
+    false
 }
 
 /// Whether an optional resource can be listed; None with a note when it is forbidden.
@@ -225,6 +274,7 @@ impl Live {
             config.clone().fields(&format!("metadata.name={name}")),
             Source::DaemonSet,
             |_| {},
+            false,
         );
         let selector = ds
             .spec
@@ -232,7 +282,13 @@ impl Live {
             .map(|s| selector_string(&s.selector))
             .unwrap_or_default();
         let pods_api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
-        let (pods, pod_stream) = watch(pods_api, config.clone().labels(&selector), Source::Pods, |_| {});
+        let (pods, pod_stream) = watch(
+            pods_api,
+            config.clone().labels(&selector),
+            Source::Pods,
+            |_| {},
+            false,
+        );
         let mut streams = vec![ds_stream, pod_stream];
         let mut unlisted: HashSet<Source> = [Source::DaemonSet, Source::Pods].into();
         // The revisions tell the current template's hash (a pod carrying it is up to date, even
@@ -243,6 +299,7 @@ impl Live {
                 config.clone().labels(&selector),
                 Source::Revisions,
                 |_| {},
+                false,
             );
             streams.push(s);
             unlisted.insert(Source::Revisions);
@@ -252,11 +309,11 @@ impl Live {
         };
 
         let nodes = if nodes_note.is_none() {
-            let (store, s) = watch(nodes_api, config.clone(), Source::Nodes, |n: &mut Node| {
-                if let Some(status) = n.status.as_mut() {
-                    status.images = None;
-                }
-            });
+            // A kubelet (or kwok) rewrites its node's status to say it is alive; what a rollout
+            // depends on (labels, taints, conditions and their transitions, allocatable) changes
+            // rarely. Without the heartbeat times and the resourceVersion, a heartbeat is no
+            // change, and thousands of nodes do not keep the view busy.
+            let (store, s) = watch(nodes_api, config.clone(), Source::Nodes, trim_node, true);
             streams.push(s);
             unlisted.insert(Source::Nodes);
             Some(store)
@@ -265,7 +322,7 @@ impl Live {
         };
         let events = if events_note.is_none() {
             let fields = format!("involvedObject.kind=DaemonSet,involvedObject.name={name}");
-            let (store, s) = watch(events_api, config.fields(&fields), Source::Events, |_| {});
+            let (store, s) = watch(events_api, config.fields(&fields), Source::Events, |_| {}, false);
             streams.push(s);
             unlisted.insert(Source::Events);
             Some(store)
@@ -409,5 +466,55 @@ impl Live {
             events: owned(self.events.as_ref()),
             taken_at: Some(now),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn node(ready: &str, heartbeat: &str, rv: &str) -> Node {
+        let mut n: Node = serde_json::from_value(json!({
+            "metadata": {"name": "n1", "resourceVersion": rv},
+            "status": {"conditions": [{"type": "Ready", "status": ready, "lastHeartbeatTime": heartbeat,
+                                       "lastTransitionTime": "2026-11-21T10:00:00Z"}]},
+        }))
+        .unwrap();
+        trim_node(&mut n);
+        n
+    }
+
+    #[test]
+    fn a_heartbeat_is_no_change_but_a_condition_is() {
+        let mut seen = HashMap::new();
+        type Ev = std::result::Result<watcher::Event<Node>, watcher::Error>;
+        let event = |n: Node| -> Ev { Ok(watcher::Event::Apply(n)) };
+        assert!(!repeats(
+            &mut seen,
+            &Ok(watcher::Event::InitApply(node(
+                "True",
+                "2026-11-21T10:00:00Z",
+                "1"
+            )))
+        ));
+        assert!(
+            repeats(&mut seen, &event(node("True", "2026-11-21T10:00:20Z", "2"))),
+            "heartbeat"
+        );
+        assert!(
+            !repeats(&mut seen, &event(node("False", "2026-11-21T10:00:40Z", "3"))),
+            "NotReady"
+        );
+        assert!(repeats(
+            &mut seen,
+            &event(node("False", "2026-11-21T10:01:00Z", "4"))
+        ));
+        // A re-list starts afresh: the same object is news again.
+        assert!(!repeats::<Node>(&mut seen, &Ok(watcher::Event::Init)));
+        assert!(!repeats(
+            &mut seen,
+            &event(node("False", "2026-11-21T10:01:20Z", "5"))
+        ));
     }
 }
