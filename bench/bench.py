@@ -403,8 +403,10 @@ class ApiClient:
         self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
 
     def merge_patch(self, path, body):
-        self.conn.request("PATCH", path, body=json.dumps(body),
-                          headers={"Content-Type": "application/merge-patch+json"})
+        self.patch(path, body, "application/merge-patch+json")
+
+    def patch(self, path, body, content_type):
+        self.conn.request("PATCH", path, body=json.dumps(body), headers={"Content-Type": content_type})
         resp = self.conn.getresponse()
         data = resp.read()
         if resp.status != 200:
@@ -416,7 +418,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure_watch(ctx, ds_bin, samples, idle_seconds):
+def send_heartbeats(api, rate, seconds, nodes):
+    """As a kubelet or kwok does: rewrite Ready's lastHeartbeatTime on node after node, `rate` a
+    second (kwok's 600 s heartbeat on 5,000 nodes is about 8 a second)."""
+    end, i = time.time() + seconds, 0
+    while time.time() < end:
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        api.patch(f"/api/v1/nodes/node-{i % nodes}/status",
+                  {"status": {"conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": now}]}},
+                  "application/strategic-merge-patch+json")
+        i += 1
+        time.sleep(1 / rate)
+
+
+def measure_watch(ctx, ds_bin, samples, idle_seconds, heartbeats=0.0, nodes=0):
     """`kubectl ds rollout watch` on a rollout that cannot finish (its pod never becomes Ready),
     with the controller manager stopped so that this script is the only writer of the
     DaemonSet's status: each sample PATCHes status.numberReady (0 ↔ 1, as the controller would
@@ -484,7 +499,10 @@ def measure_watch(ctx, ds_bin, samples, idle_seconds):
             time.sleep(0.2)
         time.sleep(2)
         before = cpu_seconds(watch.pid)
-        time.sleep(idle_seconds)
+        if heartbeats:
+            send_heartbeats(api, heartbeats, idle_seconds, nodes)
+        else:
+            time.sleep(idle_seconds)
         idle = (cpu_seconds(watch.pid) - before) / idle_seconds
     finally:
         if watch:
@@ -629,6 +647,8 @@ def main():
     ap.add_argument("--idle-seconds", type=int, default=30, help="how long the idle watch's CPU is measured (default 30)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kubectl-ds as it is")
     ap.add_argument("--binary", help="measure this kubectl-ds binary instead of target/release/kubectl-ds")
+    ap.add_argument("--heartbeats", type=float, default=0.0,
+                    help="with --watch-only: node heartbeats a second sent while the watch idles (default 0)")
     ap.add_argument("--watch-only", action="store_true",
                     help="only the nodes and the rollout watch measurement (printed, RESULTS.md untouched)")
     args = ap.parse_args()
@@ -658,9 +678,10 @@ def main():
                     create_nodes(ctx, n)
                     # kwok takes the nodes over and starts their heartbeats.
                     time.sleep(30)
-                w = measure_watch(ctx, ds_bin, args.watch_samples, args.idle_seconds)
+                w = measure_watch(ctx, ds_bin, args.watch_samples, args.idle_seconds, args.heartbeats, n)
                 print(f"{n} nodes: rollout watch p50 {w['p50'] * 1000:.1f} ms, p95 {w['p95'] * 1000:.1f} ms, "
-                      f"max {w['max'] * 1000:.1f} ms; idle CPU {w['idle_cpu'] * 100:.3f}% over {w['idle_seconds']} s; "
+                      f"max {w['max'] * 1000:.1f} ms; idle CPU {w['idle_cpu'] * 100:.3f}% over {w['idle_seconds']} s "
+                      f"({args.heartbeats} node heartbeats a second); "
                       f"load {' '.join(loadavg())}")
             finally:
                 if not (args.keep or args.reuse):

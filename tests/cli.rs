@@ -278,6 +278,14 @@ fn usage_errors_exit_two() {
     ds().args(["status", "-n", "a", "-A", "--snapshot", EXAMPLE])
         .assert()
         .code(2);
+    // Told before any request is made (no cluster here).
+    ds().args(["history", "agent", "--diff", "1", "-o", "name"])
+        .env("KUBECONFIG", "/nonexistent")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`history --diff` does not support -o name",
+        ));
     ds().args(["why-not", "n", "--snapshot", EXAMPLE, "-o", "name"])
         .assert()
         .code(2)

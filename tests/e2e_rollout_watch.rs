@@ -111,6 +111,16 @@ fn run(env: &TestEnv, args: &[&str]) -> Output {
     }
 }
 
+/// Exit 0, and the last line says the rollout finished with every count at 3/3.
+fn assert_rolled_out_on_three_nodes(out: &Output) {
+    assert_eq!(out.code, Some(0), "{out}");
+    let last = out.last_line();
+    assert!(
+        last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
+        "{out}"
+    );
+}
+
 /// Every line starts with an RFC 3339 UTC timestamp, and no status line repeats the one before
 /// it (the ETA alone does not make a new line).
 fn assert_line_mode(out: &Output) {
@@ -492,12 +502,7 @@ async fn on_delete_reports_pods_awaiting_deletion_and_finishes_once_they_are_del
         .unwrap();
     let out = watch.finish(Duration::from_secs(90)).await;
 
-    assert_eq!(out.code, Some(0), "{out}");
-    let last = out.last_line();
-    assert!(
-        last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
-        "{out}"
-    );
+    assert_rolled_out_on_three_nodes(&out);
     assert_line_mode(&out);
 }
 
@@ -559,12 +564,7 @@ async fn the_watch_survives_five_apiserver_restarts() {
     .await;
     let out = watch.finish(Duration::from_secs(150)).await;
 
-    assert_eq!(out.code, Some(0), "{out}");
-    let last = out.last_line();
-    assert!(
-        last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
-        "{out}"
-    );
+    assert_rolled_out_on_three_nodes(&out);
     for notice in ["watch interrupted", "watch resumed"] {
         assert_eq!(
             out.stdout.matches(notice).count(),
@@ -616,12 +616,7 @@ async fn the_watch_lists_again_after_etcd_compaction() {
     .await;
     let out = watch.finish(Duration::from_secs(150)).await;
 
-    assert_eq!(out.code, Some(0), "{out}");
-    let last = out.last_line();
-    assert!(
-        last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
-        "{out}"
-    );
+    assert_rolled_out_on_three_nodes(&out);
     assert!(
         out.stderr
             .contains("resourceVersion too old (410 Gone); listing again"),

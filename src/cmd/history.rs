@@ -27,6 +27,11 @@ pub async fn run(opts: &Options, args: &HistoryArgs) -> Result<Outcome> {
             Some(OutputFormat::Name),
         ],
     )?;
+    if !args.diff.is_empty() && opts.output == Some(OutputFormat::Name) {
+        return Err(Error::usage(
+            "`history --diff` does not support -o name; it supports json and yaml",
+        ));
+    }
     let cluster = super::cluster(opts).await?;
     let ns = super::single_namespace(opts, &cluster, "history")?;
     let ds = fetch::get_daemonset(&cluster, &ns, &args.daemonset).await?;
@@ -190,11 +195,6 @@ fn show_diff(
     a: i64,
     b: Option<i64>,
 ) -> Result<Outcome> {
-    if opts.output == Some(OutputFormat::Name) {
-        return Err(Error::usage(
-            "`history --diff` does not support -o name; it supports json and yaml",
-        ));
-    }
     let from = engine::find_revision(revisions, a).map_err(|e| revision_error(ds, &e))?;
     let from_template = from.template().map_err(|e| bad_revision(ds, &e))?;
     let template = engine::daemonset_template(ds);
