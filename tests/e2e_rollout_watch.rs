@@ -507,8 +507,8 @@ async fn on_delete_reports_pods_awaiting_deletion_and_finishes_once_they_are_del
 }
 
 /// Every "updated U/D ready R/D available A/D" line: no count above the desired number, and the
-/// desired number is the node count (a re-list that added to the old view would break both).
-fn assert_counts_within(out: &Output, desired: u32) {
+/// desired number at most the node count (a re-list that added to the old view would break both).
+fn assert_counts_within(out: &Output, nodes: u32) {
     for line in out.stdout.lines() {
         let Some(at) = line.find("updated ") else { continue };
         let words: Vec<&str> = line[at..].split_whitespace().collect();
@@ -520,7 +520,7 @@ fn assert_counts_within(out: &Output, desired: u32) {
                 n.parse().unwrap(),
                 d.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().unwrap(),
             );
-            assert_eq!(d, desired, "desired count in {line:?}\n{out}");
+            assert!(d <= nodes, "desired count in {line:?}\n{out}");
             assert!(n <= d, "{} {n}/{d} in {line:?}\n{out}", pair[0]);
         }
     }
@@ -564,7 +564,11 @@ async fn the_watch_survives_five_apiserver_restarts() {
     .await;
     let out = watch.finish(Duration::from_secs(150)).await;
 
-    assert_rolled_out_on_three_nodes(&out);
+    // Each outage also keeps kwok from renewing the node leases, so the node lifecycle controller
+    // may have marked the nodes unreachable (NoSchedule) by now and the controller may want 0 pods:
+    // the watch must end as the controller says, not at a fixed count.
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.last_line().contains("successfully rolled out"), "{out}");
     for notice in ["watch interrupted", "watch resumed"] {
         assert_eq!(
             out.stdout.matches(notice).count(),
