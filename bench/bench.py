@@ -310,11 +310,23 @@ def settle(ctx, expected, timeout, t0):
 # ---- the measurements ----
 
 
+def cool_down(limit):
+    """Waits, up to `limit` seconds, for the one-minute load average to fall below the core count:
+    right after the pods settle the control plane is still busy, and what it takes from the
+    machine it takes from both sides of each measurement unevenly."""
+    cores = os.cpu_count() or 1
+    t0 = time.time()
+    while float(loadavg()[0]) >= cores and time.time() - t0 < limit:
+        time.sleep(5)
+    log(f"load {' '.join(loadavg())} after {time.time() - t0:.0f}s of cooling down")
+
+
 def bench_size(n, args, ds_bin):
     ctx = start_cluster(n, args.reuse, args.keep)
     try:
         if not args.reuse:
             populate(ctx, n, args.setup_timeout)
+        cool_down(args.cool_down)
         return measure_size(ctx, n, args, ds_bin)
     finally:
         if args.keep or args.reuse:
@@ -569,7 +581,7 @@ def report(results, args, ds_bin, kubectl_bin):
              *[f"- {name}: {value}" for name, value in v.items()],
              f"- Method: median of {args.runs} runs after one warm-up; the commands of a row run in turn "
              "within each round; wall time as seen by the parent, peak RSS from `wait4` (for a sequence "
-             "of commands, the largest). Output goes to /dev/null.",
+             "of commands, the largest). Output goes to /dev/null. Measuring starts once the load average is below the core count (or after `--cool-down` seconds).",
              "- Cluster: the project's control plane (testcluster/cluster.sh) with kwok nodes; "
              + ", ".join(f"{k}={v}" for k, v in CLUSTER_ENV.items()) + ".",
              ]
@@ -646,6 +658,8 @@ def main():
     ap.add_argument("--watch-samples", type=int, default=60, help="status changes timed for rollout watch (default 60)")
     ap.add_argument("--idle-seconds", type=int, default=30, help="how long the idle watch's CPU is measured (default 30)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kubectl-ds as it is")
+    ap.add_argument("--cool-down", type=int, default=300, metavar="SECONDS",
+                    help="before measuring, wait up to this long for the load average to fall below the core count (default 300)")
     ap.add_argument("--binary", help="measure this kubectl-ds binary instead of target/release/kubectl-ds")
     ap.add_argument("--heartbeats", type=float, default=0.0,
                     help="with --watch-only: node heartbeats a second sent while the watch idles (default 0)")

@@ -21,6 +21,7 @@ use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::mpsc;
 
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::api::events::v1 as events;
@@ -73,16 +74,11 @@ fn unusual(why: impl std::fmt::Display) -> Unusual {
 
 /// `chunk`: how much to read at a time.
 fn load_inputs(inputs: &[Input<'_>], need: &Need, chunk: usize) -> Fast<Snapshot> {
-    let mut scan = Scan::new(need, None, chunk);
-    for input in inputs {
-        scan.input(input)?;
-    }
-    let Scan {
+    let Pass {
         objects,
         newest_passed,
         passed_owners,
-        ..
-    } = scan;
+    } = pass(inputs, need, None, chunk)?;
     let mut snapshot = objects.snapshot;
     if snapshot.nodes.is_empty() {
         return Err(unusual("no nodes"));
@@ -115,14 +111,105 @@ fn load_inputs(inputs: &[Input<'_>], need: &Need, chunk: usize) -> Fast<Snapshot
         if !pending.is_empty() {
             // Their neighbours decide whether they fit: read the pods again, with those.
             let second = Second { owners, pending };
-            let mut scan = Scan::new(need, Some(&second), chunk);
-            for input in inputs {
-                scan.input(input)?;
-            }
-            snapshot.pods = scan.objects.snapshot.pods;
+            snapshot.pods = pass(inputs, need, Some(&second), chunk)?.objects.snapshot.pods;
         }
     }
     Ok(snapshot)
+}
+
+/// What one reading of the inputs gives.
+struct Pass {
+    objects: Objects,
+    /// The newest timestamp of the objects passed over (they date the snapshot too).
+    newest_passed: Option<Timestamp>,
+    /// Hashes of the DaemonSet controller uids of the pods passed over.
+    passed_owners: HashSet<u64>,
+}
+
+/// Reads the inputs once. The items kept are typed on a second thread while this one reads on:
+/// typing and skimming take about the same time, so two cores answer in about half of it.
+fn pass(inputs: &[Input<'_>], need: &Need, second: Option<&Second>, chunk: usize) -> Fast<Pass> {
+    std::thread::scope(|threads| {
+        let (sender, receiver) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
+        let (recycle, recycled) = mpsc::channel::<Batch>();
+        let typist = threads.spawn(move || type_batches(receiver, recycle));
+        let mut scan = Scan::new(need, second, chunk, sender, recycled);
+        let read = inputs.iter().try_for_each(|input| scan.input(input));
+        let Scan {
+            mut objects,
+            newest_passed,
+            passed_owners,
+            batch,
+            sender,
+            ..
+        } = scan;
+        // A failed send means the typist stopped on an error, which its result gives.
+        let _ = sender.send(batch);
+        drop(sender);
+        let typed = typist.join().map_err(|_| unusual("the typing thread failed"))?;
+        // The typist's error first: the reader may only have stopped because of it.
+        let typed = typed?;
+        read?;
+        objects.snapshot = typed.snapshot;
+        Ok(Pass {
+            objects,
+            newest_passed: newest_passed.max(typed.newest_passed),
+            passed_owners,
+        })
+    })
+}
+
+/// How many batches may wait for the typist: this bounds the memory held for it.
+const QUEUED_BATCHES: usize = 4;
+
+/// A batch is sent once it holds this many bytes of items.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// Kept items on their way to be typed: their bytes, one after the other.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    items: Vec<(Target, Range<usize>)>,
+}
+
+/// What the typist made of the batches.
+#[derive(Default)]
+struct Typed {
+    snapshot: Snapshot,
+    newest_passed: Option<Timestamp>,
+}
+
+/// Types the items of every batch, in the order they were read, and hands the emptied batches
+/// back (freeing and allocating them anew costs more than typing them: big blocks are mapped
+/// and unmapped, and every unmapping stops the other thread).
+fn type_batches(receiver: mpsc::Receiver<Batch>, recycle: mpsc::Sender<Batch>) -> Fast<Typed> {
+    let mut typed = Typed::default();
+    let s = &mut typed.snapshot;
+    for mut batch in receiver {
+        for (target, range) in batch.items.drain(..) {
+            let bytes = &batch.bytes[range];
+            match target {
+                Target::Node => s.nodes.push(self::typed(bytes)?),
+                Target::DaemonSet => s.daemonsets.push(self::typed(bytes)?),
+                Target::Pod => s.pods.push(self::typed(bytes)?),
+                Target::ControllerRevision => s.revisions.push(self::typed(bytes)?),
+                Target::Event => s.events.push(self::typed(bytes)?),
+                Target::EventsEvent => {
+                    let event = core_event(self::typed::<events::Event>(bytes)?);
+                    if is_failed_create(&event) {
+                        s.events.push(event);
+                    } else {
+                        let newest = one_event_newest(event);
+                        typed.newest_passed = typed.newest_passed.max(newest);
+                    }
+                }
+            }
+        }
+        batch.bytes.clear();
+        // The reader may have finished already.
+        let _ = recycle.send(batch);
+    }
+    Ok(typed)
 }
 
 /// The second reading of the pods for `status DS`, once the DaemonSet's pending pods are known.
@@ -144,10 +231,21 @@ struct Scan<'a> {
     newest_passed: Option<Timestamp>,
     /// Hashes of the DaemonSet controller uids of the pods passed over.
     passed_owners: HashSet<u64>,
+    /// Kept items not yet sent to the typist.
+    batch: Batch,
+    sender: mpsc::SyncSender<Batch>,
+    /// Batches the typist is done with.
+    recycled: mpsc::Receiver<Batch>,
 }
 
 impl<'a> Scan<'a> {
-    fn new(need: &'a Need, second: Option<&'a Second>, chunk: usize) -> Self {
+    fn new(
+        need: &'a Need,
+        second: Option<&'a Second>,
+        chunk: usize,
+        sender: mpsc::SyncSender<Batch>,
+        recycled: mpsc::Receiver<Batch>,
+    ) -> Self {
         Scan {
             need,
             second,
@@ -156,6 +254,9 @@ impl<'a> Scan<'a> {
             seen: HashSet::new(),
             newest_passed: None,
             passed_owners: HashSet::new(),
+            batch: Batch::default(),
+            sender,
+            recycled,
         }
     }
 
@@ -295,21 +396,15 @@ impl<'a> Scan<'a> {
         for unread in skimmed.unread {
             blank(&mut bytes[unread]);
         }
-        let s = &mut self.objects.snapshot;
-        match target {
-            Target::Node => s.nodes.push(typed(bytes)?),
-            Target::DaemonSet => s.daemonsets.push(typed(bytes)?),
-            Target::Pod => s.pods.push(typed(bytes)?),
-            Target::ControllerRevision => s.revisions.push(typed(bytes)?),
-            Target::Event => s.events.push(typed(bytes)?),
-            Target::EventsEvent => {
-                let event = core_event(typed::<events::Event>(bytes)?);
-                if is_failed_create(&event) {
-                    s.events.push(event);
-                } else {
-                    let newest = one_event_newest(event);
-                    self.newest_passed = self.newest_passed.max(newest);
-                }
+        let batch = &mut self.batch;
+        let start = batch.bytes.len();
+        batch.bytes.extend_from_slice(bytes);
+        batch.items.push((target, start..batch.bytes.len()));
+        if batch.bytes.len() >= BATCH_BYTES {
+            let empty = self.recycled.try_recv().unwrap_or_default();
+            let full = std::mem::replace(&mut self.batch, empty);
+            if self.sender.send(full).is_err() {
+                return Err(unusual("the typing thread stopped"));
             }
         }
         Ok(())
@@ -703,7 +798,7 @@ fn event_newest(skim: &Skim<'_>) -> Option<Timestamp> {
 // ---- reading the input in chunks ----
 
 /// How much is read at a time.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 1 << 20;
 
 /// A window on the input: `buf[pos..end]` is read and not yet consumed.
 struct Window<R> {
