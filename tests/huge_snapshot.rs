@@ -72,18 +72,19 @@ fn write_pod(out: &mut impl Write, i: usize) -> std::io::Result<()> {
 /// the untainted nodes.
 fn write_snapshot(path: &std::path::Path) -> u64 {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path).unwrap());
-    out.write_all(br#"{"apiVersion":"v1","kind":"List","items":["#)
+    // One item a line, indented: the reader splits such a list in two halves.
+    out.write_all(b"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n    ")
         .unwrap();
     for i in 0..NODES {
         write_node(&mut out, i).unwrap();
-        out.write_all(b",").unwrap();
+        out.write_all(b",\n    ").unwrap();
     }
     out.write_all(
         br#"{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent","namespace":"infra","uid":"uid-ds","generation":1,"creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"selector":{"matchLabels":{"app":"agent"}},"template":{"metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"name":"agent","image":"registry.example/agent:1.0"}]}},"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}}},"status":{"observedGeneration":1,"desiredNumberScheduled":18000,"currentNumberScheduled":18000,"numberReady":18000,"updatedNumberScheduled":18000,"numberAvailable":18000,"numberMisscheduled":0}}"#,
     )
     .unwrap();
     for i in (0..NODES).filter(|i| !i.is_multiple_of(10)) {
-        out.write_all(b",").unwrap();
+        out.write_all(b",\n    ").unwrap();
         write_pod(&mut out, i).unwrap();
     }
     out.write_all(b"]}\n").unwrap();

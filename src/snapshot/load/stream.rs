@@ -18,9 +18,10 @@ use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::Read;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use k8s_openapi::api::core::v1::Event;
@@ -48,7 +49,7 @@ pub(super) fn load(inputs: &[Input<'_>], need: &Need, origin: &str) -> Option<Sn
     if *need == Need::Everything {
         return None;
     }
-    match load_inputs(inputs, need, CHUNK) {
+    match load_inputs(inputs, need, CHUNK, SPLIT_MIN) {
         Ok(snapshot) => Some(snapshot),
         Err(Unusual(why)) => {
             tracing::debug!("{origin}: {why}; reading it the thorough way");
@@ -57,10 +58,20 @@ pub(super) fn load(inputs: &[Input<'_>], need: &Need, origin: &str) -> Option<Sn
     }
 }
 
-/// [`load`], reading `chunk` bytes at a time (the tests cut objects and characters in two).
+/// [`load`], reading `chunk` bytes at a time (the tests cut objects and characters in two) and
+/// reading a single input in two halves whatever its size.
 #[cfg(test)]
 pub(super) fn load_in_chunks(inputs: &[Input<'_>], need: &Need, chunk: usize) -> Option<Snapshot> {
-    load_inputs(inputs, need, chunk).ok()
+    load_inputs(inputs, need, chunk, 0).ok()
+}
+
+/// Whether [`load_in_chunks`] would read `input` in two halves, and where the second begins.
+#[cfg(test)]
+pub(super) fn halves_of(input: &Input<'_>, need: &Need) -> Option<u64> {
+    let at = split_point(input, 0)?;
+    let abandon = AtomicBool::new(false);
+    let half = second_half(input, at, need, None, CHUNK, &abandon).ok()?;
+    (half.end > at).then_some(at)
 }
 
 /// Why the fast path gave up (for the debug log; the thorough reader words any error).
@@ -73,12 +84,13 @@ fn unusual(why: impl std::fmt::Display) -> Unusual {
 }
 
 /// `chunk`: how much to read at a time.
-fn load_inputs(inputs: &[Input<'_>], need: &Need, chunk: usize) -> Fast<Snapshot> {
-    let Pass {
+fn load_inputs(inputs: &[Input<'_>], need: &Need, chunk: usize, split_min: u64) -> Fast<Snapshot> {
+    let Reading {
         objects,
         newest_passed,
         passed_owners,
-    } = pass(inputs, need, None, chunk)?;
+        ..
+    } = pass(inputs, need, None, chunk, split_min)?;
     let mut snapshot = objects.snapshot;
     if snapshot.nodes.is_empty() {
         return Err(unusual("no nodes"));
@@ -111,51 +123,199 @@ fn load_inputs(inputs: &[Input<'_>], need: &Need, chunk: usize) -> Fast<Snapshot
         if !pending.is_empty() {
             // Their neighbours decide whether they fit: read the pods again, with those.
             let second = Second { owners, pending };
-            snapshot.pods = pass(inputs, need, Some(&second), chunk)?.objects.snapshot.pods;
+            snapshot.pods = pass(inputs, need, Some(&second), chunk, split_min)?
+                .objects
+                .snapshot
+                .pods;
         }
     }
     Ok(snapshot)
 }
 
-/// What one reading of the inputs gives.
-struct Pass {
+/// What one reading of the inputs (or of a part of one) gives.
+struct Reading {
     objects: Objects,
     /// The newest timestamp of the objects passed over (they date the snapshot too).
     newest_passed: Option<Timestamp>,
     /// Hashes of the DaemonSet controller uids of the pods passed over.
     passed_owners: HashSet<u64>,
+    /// Hashes of the identities of the objects read (see [`Scan::seen`]).
+    seen: HashSet<u64>,
 }
 
-/// Reads the inputs once. The items kept are typed on a second thread while this one reads on:
-/// typing and skimming take about the same time, so two cores answer in about half of it.
-fn pass(inputs: &[Input<'_>], need: &Need, second: Option<&Second>, chunk: usize) -> Fast<Pass> {
+/// Reads the inputs once. A single big input is read in two halves at once (the machine's cores
+/// read about as fast as one each), and the items kept are typed on threads of their own while
+/// the reading goes on.
+fn pass(
+    inputs: &[Input<'_>],
+    need: &Need,
+    second: Option<&Second>,
+    chunk: usize,
+    split_min: u64,
+) -> Fast<Reading> {
+    let at = match inputs {
+        [input] => split_point(input, split_min),
+        _ => None,
+    };
+    let abandon = AtomicBool::new(false);
     std::thread::scope(|threads| {
-        let (sender, receiver) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
+        let split = at.map(|at| {
+            let (send, result) = mpsc::channel();
+            let (input, abandon) = (&inputs[0], &abandon);
+            threads.spawn(move || {
+                // Nobody waits for the result if the first half passed the split by.
+                let _ = send.send(second_half(input, at, need, second, chunk, abandon));
+            });
+            Split { at, result, abandon }
+        });
+        let read = with_typist(need, second, chunk, split, None, |scan| {
+            inputs.iter().try_for_each(|input| scan.input(input))
+        });
+        abandon.store(true, Ordering::Relaxed);
+        read.map(|(read, ())| read)
+    })
+}
+
+/// The second half of a single input being read, by another thread.
+struct Split<'a> {
+    /// Where it begins: where an item of a list is expected to begin.
+    at: u64,
+    result: mpsc::Receiver<Fast<Half>>,
+    /// Set when the first half found no item there: the second stops.
+    abandon: &'a AtomicBool,
+}
+
+/// What the second half gave: its objects, and where its list ended.
+struct Half {
+    read: Reading,
+    end: u64,
+}
+
+/// Reads the items of the list that go on at `at` up to the end of that list. Only useful if the
+/// first half finds an item beginning at `at` too, which it checks.
+fn second_half(
+    input: &Input<'_>,
+    at: u64,
+    need: &Need,
+    second: Option<&Second>,
+    chunk: usize,
+    abandon: &AtomicBool,
+) -> Fast<Half> {
+    fn rest<R: Read + Seek>(scan: &mut Scan<'_>, reader: R, at: u64, chunk: usize) -> Fast<u64> {
+        let mut w = Window::new(reader, chunk);
+        w.jump(at)?;
+        // The second half cannot see the list's own `kind`: every item must name its own.
+        scan.items(&mut w, &ListHeader::default())?;
+        Ok(w.offset())
+    }
+    let (read, end) = with_typist(need, second, chunk, None, Some(abandon), |scan| match input {
+        Input::Bytes(bytes) => rest(scan, Cursor::new(*bytes), at, chunk),
+        Input::File(path) => rest(scan, File::open(path).map_err(unusual)?, at, chunk),
+    })?;
+    Ok(Half { read, end })
+}
+
+/// Inputs smaller than this are read in one piece.
+const SPLIT_MIN: u64 = 4 << 20;
+
+/// Where the second half of `input` begins: the first item of the top-level list found after the
+/// middle. Only a list with a line break before each item is split (kubectl prints them so): a
+/// raw line break is never inside a JSON string, so `},`, a line break and the indentation of the
+/// list's first item, then `{`, stand between two items at that depth wherever they are found.
+/// The first half checks that it is between two items of its list. None for small or compact
+/// input.
+fn split_point(input: &Input<'_>, split_min: u64) -> Option<u64> {
+    let size = match input {
+        Input::Bytes(bytes) => bytes.len() as u64,
+        Input::File(path) => std::fs::metadata(path).ok()?.len(),
+    };
+    if size < split_min.max(1) {
+        return None;
+    }
+    let head = read_at(input, 0, 64 << 10)?;
+    let gap = gap_before_first_item(&head)?;
+    let pattern = [b"},", gap, b"{"].concat();
+    let middle = size / 2;
+    let near = read_at(input, middle, 1 << 20)?;
+    let found = near
+        .windows(pattern.len())
+        .position(|w| w == pattern.as_slice())?;
+    Some(middle + (found + pattern.len() - 1) as u64)
+}
+
+/// The white space between the `[` of the first `items` and its first item, if it holds a line
+/// break.
+fn gap_before_first_item(head: &[u8]) -> Option<&[u8]> {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    let skip = |b: &[u8]| -> usize { b.iter().take_while(|c| is_space(c)).count() };
+    let key = head.windows(7).position(|w| w == b"\"items\"")?;
+    let mut rest = &head[key + 7..];
+    rest = rest[skip(rest)..].strip_prefix(b":")?;
+    rest = rest[skip(rest)..].strip_prefix(b"[")?;
+    let gap = &rest[..skip(rest)];
+    (rest.get(gap.len()) == Some(&b'{') && gap.contains(&b'\n')).then_some(gap)
+}
+
+/// Up to `len` bytes of `input` from `offset`.
+fn read_at<'i>(input: &Input<'i>, offset: u64, len: usize) -> Option<Cow<'i, [u8]>> {
+    match input {
+        Input::Bytes(bytes) => {
+            let start = usize::try_from(offset).ok()?.min(bytes.len());
+            let end = start.saturating_add(len).min(bytes.len());
+            Some(Cow::Borrowed(&bytes[start..end]))
+        }
+        Input::File(path) => {
+            let mut file = File::open(path).ok()?;
+            file.seek(SeekFrom::Start(offset)).ok()?;
+            let mut buf = Vec::with_capacity(len);
+            file.take(len as u64).read_to_end(&mut buf).ok()?;
+            Some(Cow::Owned(buf))
+        }
+    }
+}
+
+/// Runs `body` on a new [`Scan`] whose kept items a second thread types; gives what was read, the
+/// typed objects in it, and what `body` gave.
+fn with_typist<'a, T>(
+    need: &'a Need,
+    second: Option<&'a Second>,
+    chunk: usize,
+    split: Option<Split<'a>>,
+    abandon: Option<&'a AtomicBool>,
+    body: impl FnOnce(&mut Scan<'a>) -> Fast<T>,
+) -> Fast<(Reading, T)> {
+    std::thread::scope(|threads| {
+        let (sender, receiver) = mpsc::sync_channel::<Work>(QUEUED_BATCHES);
         let (recycle, recycled) = mpsc::channel::<Batch>();
         let typist = threads.spawn(move || type_batches(receiver, recycle));
         let mut scan = Scan::new(need, second, chunk, sender, recycled);
-        let read = inputs.iter().try_for_each(|input| scan.input(input));
+        scan.split = split;
+        scan.abandon = abandon;
+        let out = body(&mut scan);
         let Scan {
             mut objects,
             newest_passed,
             passed_owners,
+            seen,
             batch,
             sender,
             ..
         } = scan;
         // A failed send means the typist stopped on an error, which its result gives.
-        let _ = sender.send(batch);
+        let _ = sender.send(Work::Items(batch));
         drop(sender);
         let typed = typist.join().map_err(|_| unusual("the typing thread failed"))?;
         // The typist's error first: the reader may only have stopped because of it.
         let typed = typed?;
-        read?;
+        let out = out?;
         objects.snapshot = typed.snapshot;
-        Ok(Pass {
+        let read = Reading {
             objects,
             newest_passed: newest_passed.max(typed.newest_passed),
             passed_owners,
-        })
+            seen,
+        };
+        Ok((read, out))
     })
 }
 
@@ -164,6 +324,13 @@ const QUEUED_BATCHES: usize = 4;
 
 /// A batch is sent once it holds this many bytes of items.
 const BATCH_BYTES: usize = 256 << 10;
+
+/// What the typist is given, in the order of the input.
+enum Work {
+    Items(Batch),
+    /// The objects of the second half, typed already.
+    Typed(Snapshot),
+}
 
 /// Kept items on their way to be typed: their bytes, one after the other.
 #[derive(Default)]
@@ -182,10 +349,21 @@ struct Typed {
 /// Types the items of every batch, in the order they were read, and hands the emptied batches
 /// back (freeing and allocating them anew costs more than typing them: big blocks are mapped
 /// and unmapped, and every unmapping stops the other thread).
-fn type_batches(receiver: mpsc::Receiver<Batch>, recycle: mpsc::Sender<Batch>) -> Fast<Typed> {
+fn type_batches(receiver: mpsc::Receiver<Work>, recycle: mpsc::Sender<Batch>) -> Fast<Typed> {
     let mut typed = Typed::default();
     let s = &mut typed.snapshot;
-    for mut batch in receiver {
+    for work in receiver {
+        let mut batch = match work {
+            Work::Items(batch) => batch,
+            Work::Typed(other) => {
+                s.nodes.extend(other.nodes);
+                s.daemonsets.extend(other.daemonsets);
+                s.pods.extend(other.pods);
+                s.revisions.extend(other.revisions);
+                s.events.extend(other.events);
+                continue;
+            }
+        };
         for (target, range) in batch.items.drain(..) {
             let bytes = &batch.bytes[range];
             match target {
@@ -233,9 +411,13 @@ struct Scan<'a> {
     passed_owners: HashSet<u64>,
     /// Kept items not yet sent to the typist.
     batch: Batch,
-    sender: mpsc::SyncSender<Batch>,
+    sender: mpsc::SyncSender<Work>,
     /// Batches the typist is done with.
     recycled: mpsc::Receiver<Batch>,
+    /// For the first half of an input read in two: where the second begins.
+    split: Option<Split<'a>>,
+    /// For the second half: set when it is of no use.
+    abandon: Option<&'a AtomicBool>,
 }
 
 impl<'a> Scan<'a> {
@@ -243,7 +425,7 @@ impl<'a> Scan<'a> {
         need: &'a Need,
         second: Option<&'a Second>,
         chunk: usize,
-        sender: mpsc::SyncSender<Batch>,
+        sender: mpsc::SyncSender<Work>,
         recycled: mpsc::Receiver<Batch>,
     ) -> Self {
         Scan {
@@ -257,12 +439,14 @@ impl<'a> Scan<'a> {
             batch: Batch::default(),
             sender,
             recycled,
+            split: None,
+            abandon: None,
         }
     }
 
     fn input(&mut self, input: &Input<'_>) -> Fast<()> {
         match input {
-            Input::Bytes(bytes) => self.documents(&mut Window::new(*bytes, self.chunk)),
+            Input::Bytes(bytes) => self.documents(&mut Window::new(Cursor::new(*bytes), self.chunk)),
             Input::File(path) => {
                 let file = File::open(path).map_err(unusual)?;
                 self.documents(&mut Window::new(file, self.chunk))
@@ -271,7 +455,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A stream of JSON documents, each a List or an array of objects.
-    fn documents<R: Read>(&mut self, w: &mut Window<R>) -> Fast<()> {
+    fn documents<R: Read + Seek>(&mut self, w: &mut Window<R>) -> Fast<()> {
         w.fill()?;
         let start = w.bytes();
         if start.starts_with(&[0x1f, 0x8b]) {
@@ -297,7 +481,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A JSON object with `items`; anything else is left to the thorough reader.
-    fn list<R: Read>(&mut self, w: &mut Window<R>) -> Fast<()> {
+    fn list<R: Read + Seek>(&mut self, w: &mut Window<R>) -> Fast<()> {
         w.pos += 1;
         let mut header = ListHeader::default();
         let mut has_items = false;
@@ -346,12 +530,18 @@ impl<'a> Scan<'a> {
     }
 
     /// The items of a list, after its `[`.
-    fn items<R: Read>(&mut self, w: &mut Window<R>, header: &ListHeader) -> Fast<()> {
+    fn items<R: Read + Seek>(&mut self, w: &mut Window<R>, header: &ListHeader) -> Fast<()> {
         if w.peek()? == Some(b']') {
             w.pos += 1;
             return Ok(());
         }
         loop {
+            if self.abandon.is_some_and(|a| a.load(Ordering::Relaxed)) {
+                return Err(unusual("the first half found no item where this one began"));
+            }
+            if self.land(w)? {
+                return Ok(());
+            }
             self.item(w, header)?;
             match w.peek()? {
                 Some(b',') => w.pos += 1,
@@ -364,7 +554,7 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn item<R: Read>(&mut self, w: &mut Window<R>, header: &ListHeader) -> Fast<()> {
+    fn item<R: Read + Seek>(&mut self, w: &mut Window<R>, header: &ListHeader) -> Fast<()> {
         let (skimmed, range) = w.parse(|bytes| {
             let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Skim<'_>>();
             match stream.next() {
@@ -403,11 +593,53 @@ impl<'a> Scan<'a> {
         if batch.bytes.len() >= BATCH_BYTES {
             let empty = self.recycled.try_recv().unwrap_or_default();
             let full = std::mem::replace(&mut self.batch, empty);
-            if self.sender.send(full).is_err() {
+            if self.sender.send(Work::Items(full)).is_err() {
                 return Err(unusual("the typing thread stopped"));
             }
         }
         Ok(())
+    }
+
+    /// At each item of the first half: once it reaches where the second half began, takes what
+    /// that one read and goes on after its list. True if it did (the list is then read).
+    fn land<R: Read + Seek>(&mut self, w: &mut Window<R>) -> Fast<bool> {
+        let Some(split) = self.split.take() else {
+            return Ok(false);
+        };
+        w.peek()?;
+        let at = w.offset();
+        if at < split.at {
+            self.split = Some(split);
+            return Ok(false);
+        }
+        if at > split.at {
+            // It began inside an item, not between two: this half reads on alone.
+            split.abandon.store(true, Ordering::Relaxed);
+            return Ok(false);
+        }
+        let Ok(Ok(Half { read, end })) = split.result.recv() else {
+            // The second half failed: this one reads on alone, and meets whatever it met.
+            return Ok(false);
+        };
+        for identity in read.seen {
+            if !self.seen.insert(identity) {
+                return Err(unusual("an object is there twice"));
+            }
+        }
+        self.newest_passed = self.newest_passed.max(read.newest_passed);
+        self.passed_owners.extend(read.passed_owners);
+        for (kind, n) in read.objects.skipped {
+            *self.objects.skipped.entry(kind).or_default() += n;
+        }
+        let empty = self.recycled.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.batch, empty);
+        if self.sender.send(Work::Items(batch)).is_err()
+            || self.sender.send(Work::Typed(read.objects.snapshot)).is_err()
+        {
+            return Err(unusual("the typing thread stopped"));
+        }
+        w.jump(end)?;
+        Ok(true)
     }
 
     /// What to do with an item, from its skim. Pure: a cut-off item is skimmed again.
@@ -804,6 +1036,8 @@ const CHUNK: usize = 1 << 20;
 struct Window<R> {
     reader: R,
     chunk: usize,
+    /// Where `buf` begins in the input.
+    base: u64,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -817,6 +1051,7 @@ impl<R: Read> Window<R> {
         Window {
             reader,
             chunk,
+            base: 0,
             buf: Vec::new(),
             pos: 0,
             end: 0,
@@ -829,6 +1064,11 @@ impl<R: Read> Window<R> {
         &self.buf[self.pos..self.end]
     }
 
+    /// Where the unread input begins.
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
     /// Reads another chunk after what is unread, first dropping what was consumed.
     fn fill(&mut self) -> Fast<()> {
         if self.eof {
@@ -836,6 +1076,7 @@ impl<R: Read> Window<R> {
         }
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
             self.end -= self.pos;
             self.checked -= self.pos;
             self.pos = 0;
@@ -887,6 +1128,29 @@ impl<R: Read> Window<R> {
         } else {
             Err(unusual("not JSON"))
         }
+    }
+
+    /// Goes on reading at `offset` (forward of what was read: the reader is not asked to go back
+    /// if it is still in the window).
+    fn jump(&mut self, offset: u64) -> Fast<()>
+    where
+        R: Seek,
+    {
+        if let Some(pos) = offset
+            .checked_sub(self.base)
+            .and_then(|p| usize::try_from(p).ok())
+            .filter(|p| *p <= self.checked)
+        {
+            self.pos = pos;
+            return Ok(());
+        }
+        self.reader.seek(SeekFrom::Start(offset)).map_err(unusual)?;
+        self.base = offset;
+        self.pos = 0;
+        self.end = 0;
+        self.checked = 0;
+        self.eof = false;
+        Ok(())
     }
 
     /// Runs `parse` on the unread input until it has read one whole value, reading more input while

@@ -947,3 +947,142 @@ fn a_folder_is_read_the_fast_way_too() {
         );
     }
 }
+
+/// A pretty-printed list (as kubectl prints one) of `n` nodes, a DaemonSet, and a pod of it on
+/// each node; `node` may change a node before it is printed.
+fn pretty_list(n: usize, node: impl Fn(usize, &mut serde_json::Value)) -> String {
+    let owner = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "ds-1",
+        "controller": true}]);
+    let mut items = vec![json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "agent", "namespace": "ns", "uid": "ds-1"},
+        "spec": {"selector": {}, "template": {}}})];
+    for i in 0..n {
+        let mut item = json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": format!("node-{i}"), "labels": {"zone": format!("z{}", i % 3)}}});
+        node(i, &mut item);
+        items.push(item);
+        items.push(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("agent-{i}"), "namespace": "ns", "ownerReferences": owner,
+                "creationTimestamp": "2025-01-01T00:00:00Z"},
+            "spec": {"nodeName": format!("node-{i}"), "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True",
+                "lastTransitionTime": format!("2025-01-{:02}T00:00:00Z", 1 + i % 28)}]}}));
+    }
+    serde_json::to_string_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": items})).expect("json")
+}
+
+fn pretty_needs() -> Vec<Need> {
+    vec![
+        Need::Node("node-3".into()),
+        Need::Node("node-190".into()),
+        Need::DaemonSet {
+            namespace: Some("ns".into()),
+            name: "agent".into(),
+        },
+    ]
+}
+
+#[test]
+fn a_big_list_is_read_in_two_halves_and_gives_what_one_reading_gives() {
+    let text = pretty_list(200, |_, _| {});
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("snap.json");
+    fs::write(&path, &text).expect("write");
+    for need in pretty_needs() {
+        let at = stream::halves_of(&stream::Input::Bytes(text.as_bytes()), &need)
+            .unwrap_or_else(|| panic!("no second half for {need:?}"));
+        let middle = text.len() as u64 / 2;
+        assert!(
+            at > middle && at < middle + 2000,
+            "split at {at}, middle {middle}"
+        );
+        assert_eq!(&text[at as usize..at as usize + 1], "{");
+        let want = as_json(&thorough(&text, &need));
+        for chunk in [1 << 20, 4096, 61] {
+            let got = fast(&text, &need, chunk).unwrap_or_else(|| panic!("gave up on {need:?}"));
+            assert_eq!(as_json(&got), want, "{need:?}, chunk {chunk}");
+        }
+        let from_file = stream::load_in_chunks(&[stream::Input::File(&path)], &need, 4096).expect("loads");
+        assert_eq!(as_json(&from_file), want, "{need:?}, from the file");
+    }
+}
+
+#[test]
+fn a_second_half_that_begins_inside_an_item_is_not_used() {
+    // A node in the middle carries a list of node-like objects indented like the items, so the
+    // second half begins inside it; the first half must notice and read on alone.
+    let text = pretty_list(200, |i, node| {
+        if i == 100 {
+            let fakes: Vec<_> = (0..40)
+                .map(|k| json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("fake-{k}")}}))
+                .collect();
+            node["metadata"]["annotations"] = json!({"padding": "x".repeat(30_000)});
+            node["zextra"] = json!(fakes);
+        }
+    });
+    // Indent the fakes as the items are indented (four spaces), not deeper.
+    let text = text
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let depth = line.len() - trimmed.len();
+            if depth >= 8 && (trimmed.starts_with("{") || trimmed.starts_with("},")) && trimmed.len() <= 2 {
+                format!("    {trimmed}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    serde_json::from_str::<serde_json::Value>(&text).expect("still JSON");
+    let middle = text.len() / 2;
+    let fakes = text.find("fake-0").expect("fakes");
+    let padding_end = text.find("\"xxx").expect("padding") + 30_000;
+    assert!(
+        padding_end < fakes && middle < fakes,
+        "the fakes come right after the middle"
+    );
+    let need = Need::Node("node-3".into());
+    let at =
+        stream::halves_of(&stream::Input::Bytes(text.as_bytes()), &need).expect("a second half") as usize;
+    assert!(
+        at > fakes && at < text.find("fake-39").expect("last fake"),
+        "split at {at}, among the fakes"
+    );
+    for need in pretty_needs() {
+        let want = as_json(&thorough(&text, &need));
+        assert!(!want.to_string().contains("fake-"));
+        let got = fast(&text, &need, 4096).unwrap_or_else(|| panic!("gave up on {need:?}"));
+        assert_eq!(as_json(&got), want, "{need:?}");
+    }
+}
+
+#[test]
+fn an_object_in_both_halves_is_read_the_thorough_way() {
+    let text = pretty_list(200, |i, node| {
+        if i == 190 {
+            node["metadata"]["name"] = json!("node-3");
+            node["metadata"]["labels"]["copy"] = json!("last");
+        }
+    });
+    let need = Need::Node("node-3".into());
+    assert!(stream::halves_of(&stream::Input::Bytes(text.as_bytes()), &need).is_some());
+    assert!(fast(&text, &need, 4096).is_none(), "node-3 is in both halves");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("snap.json");
+    fs::write(&path, &text).expect("write");
+    let got = load_for(&Source::Path(path), &need).expect("loads");
+    let node = got
+        .nodes
+        .iter()
+        .find(|n| n.metadata.name.as_deref() == Some("node-3"))
+        .expect("node-3");
+    assert_eq!(
+        node.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("copy"))
+            .map(String::as_str),
+        Some("last")
+    );
+}
