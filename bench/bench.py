@@ -19,6 +19,7 @@ ratios and writes bench/RESULTS.md.
 This is a script that reports figures, not a test: nothing here fails on a slow result.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -310,6 +311,33 @@ def settle(ctx, expected, timeout, t0):
 # ---- the measurements ----
 
 
+@contextlib.contextmanager
+def paused(ctx):
+    """Stops every process of the cluster (SIGSTOP) for the duration, and lets them go on after."""
+    pids = []
+    for name in os.listdir(ctx["dir"]):
+        if name.endswith(".pid"):
+            try:
+                pids.append(int(open(os.path.join(ctx["dir"], name)).read().strip()))
+            except (OSError, ValueError):
+                pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except OSError:
+            pass
+    log(f"cluster paused ({len(pids)} processes)")
+    try:
+        yield
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+        log("cluster resumed")
+
+
 def cool_down(limit):
     """Waits, up to `limit` seconds, for the one-minute load average to fall below the core count:
     right after the pods settle the control plane is still busy, and what it takes from the
@@ -385,12 +413,19 @@ def measure_size(ctx, n, args, ds_bin):
         [[k, "get", "nodes", "-o", "json"], [k, "get", "pods", "-n", ns, "-l", f"app={ds}", "-o", "json"]],
         f"`kubectl get nodes -o json` + `kubectl get pods -n {ns} -l app={ds} -o json`")
     row("status -A", ["status", "-A"], [[k, "get", "ds", "-A"]], "`kubectl get ds -A`")
-    for label, path in snapshots.items():
-        py = [sys.executable, "-c", f"import json; json.load(open({path!r}))"]
-        row(f"why-not NODE --snapshot ({label})", ["why-not", node, "--snapshot", path], [py],
-            "Python's `json.load` of the file", file=label)
-        row(f"status DS --snapshot ({label})", ["status", ds, "-n", ns, "--snapshot", path], [py],
-            "Python's `json.load` of the file", file=label)
+    # The snapshot rows need no cluster: it is paused, so that its own work (node heartbeats, the
+    # controllers' resyncs, which grow with N) does not take the machine's cores from either side.
+    with paused(ctx):
+        for label, path in snapshots.items():
+            py = [sys.executable, "-c", f"import json; json.load(open({path!r}))"]
+            row(f"why-not NODE --snapshot ({label})", ["why-not", node, "--snapshot", path], [py],
+                "Python's `json.load` of the file", file=label)
+            row(f"status DS --snapshot ({label})", ["status", ds, "-n", ns, "--snapshot", path], [py],
+                "Python's `json.load` of the file", file=label)
+    if args.keep_snapshots:
+        os.makedirs(args.keep_snapshots, exist_ok=True)
+        for label, path in snapshots.items():
+            shutil.copy(path, os.path.join(args.keep_snapshots, f"{n}-{os.path.basename(path)}"))
     shutil.rmtree(work, ignore_errors=True)
     log(f"{n} nodes: rollout watch ...")
     watch = measure_watch(ctx, ds_bin, args.watch_samples, args.idle_seconds)
@@ -581,7 +616,8 @@ def report(results, args, ds_bin, kubectl_bin):
              *[f"- {name}: {value}" for name, value in v.items()],
              f"- Method: median of {args.runs} runs after one warm-up; the commands of a row run in turn "
              "within each round; wall time as seen by the parent, peak RSS from `wait4` (for a sequence "
-             "of commands, the largest). Output goes to /dev/null. Measuring starts once the load average is below the core count (or after `--cool-down` seconds).",
+             "of commands, the largest). Output goes to /dev/null. Measuring starts once the load average is below the core count (or after `--cool-down` seconds). "
+             "The cluster's processes are paused (SIGSTOP) while the snapshot rows, which need no cluster, are measured.",
              "- Cluster: the project's control plane (testcluster/cluster.sh) with kwok nodes; "
              + ", ".join(f"{k}={v}" for k, v in CLUSTER_ENV.items()) + ".",
              ]
@@ -658,6 +694,7 @@ def main():
     ap.add_argument("--watch-samples", type=int, default=60, help="status changes timed for rollout watch (default 60)")
     ap.add_argument("--idle-seconds", type=int, default=30, help="how long the idle watch's CPU is measured (default 30)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/kubectl-ds as it is")
+    ap.add_argument("--keep-snapshots", metavar="DIR", help="copy the snapshot files measured into DIR")
     ap.add_argument("--cool-down", type=int, default=300, metavar="SECONDS",
                     help="before measuring, wait up to this long for the load average to fall below the core count (default 300)")
     ap.add_argument("--binary", help="measure this kubectl-ds binary instead of target/release/kubectl-ds")
