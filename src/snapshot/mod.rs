@@ -26,6 +26,15 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Adds the objects of `other` after these, kind by kind.
+    pub fn append(&mut self, other: Snapshot) {
+        self.nodes.extend(other.nodes);
+        self.daemonsets.extend(other.daemonsets);
+        self.pods.extend(other.pods);
+        self.revisions.extend(other.revisions);
+        self.events.extend(other.events);
+    }
+
     /// Drops repeated objects (same kind, namespace and name), keeping the last one read: a file
     /// or folder may hold the same object twice, and a cluster holds it once.
     pub fn dedup(&mut self) {

@@ -32,14 +32,13 @@ pub(crate) struct Objects {
 
 impl Objects {
     pub fn append(&mut self, other: Objects) {
-        let s = &mut self.snapshot;
-        let o = other.snapshot;
-        s.nodes.extend(o.nodes);
-        s.daemonsets.extend(o.daemonsets);
-        s.pods.extend(o.pods);
-        s.revisions.extend(o.revisions);
-        s.events.extend(o.events);
-        for (kind, n) in other.skipped {
+        self.snapshot.append(other.snapshot);
+        self.add_skipped(other.skipped);
+    }
+
+    /// Adds the tally of another reading to this one's.
+    pub fn add_skipped(&mut self, skipped: BTreeMap<String, usize>) {
+        for (kind, n) in skipped {
             *self.skipped.entry(kind).or_default() += n;
         }
     }

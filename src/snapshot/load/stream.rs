@@ -356,11 +356,7 @@ fn type_batches(receiver: mpsc::Receiver<Work>, recycle: mpsc::Sender<Batch>) ->
         let mut batch = match work {
             Work::Items(batch) => batch,
             Work::Typed(other) => {
-                s.nodes.extend(other.nodes);
-                s.daemonsets.extend(other.daemonsets);
-                s.pods.extend(other.pods);
-                s.revisions.extend(other.revisions);
-                s.events.extend(other.events);
+                s.append(other);
                 continue;
             }
         };
@@ -591,13 +587,18 @@ impl<'a> Scan<'a> {
         batch.bytes.extend_from_slice(bytes);
         batch.items.push((target, start..batch.bytes.len()));
         if batch.bytes.len() >= BATCH_BYTES {
-            let empty = self.recycled.try_recv().unwrap_or_default();
-            let full = std::mem::replace(&mut self.batch, empty);
-            if self.sender.send(Work::Items(full)).is_err() {
-                return Err(unusual("the typing thread stopped"));
-            }
+            self.send_batch()?;
         }
         Ok(())
+    }
+
+    /// Hands the batch to the typist and starts another (one the typist is done with, if any).
+    fn send_batch(&mut self) -> Fast<()> {
+        let empty = self.recycled.try_recv().unwrap_or_default();
+        let full = std::mem::replace(&mut self.batch, empty);
+        self.sender
+            .send(Work::Items(full))
+            .map_err(|_| unusual("the typing thread stopped"))
     }
 
     /// At each item of the first half: once it reaches where the second half began, takes what
@@ -628,16 +629,12 @@ impl<'a> Scan<'a> {
         }
         self.newest_passed = self.newest_passed.max(read.newest_passed);
         self.passed_owners.extend(read.passed_owners);
-        for (kind, n) in read.objects.skipped {
-            *self.objects.skipped.entry(kind).or_default() += n;
-        }
-        let empty = self.recycled.try_recv().unwrap_or_default();
-        let batch = std::mem::replace(&mut self.batch, empty);
-        if self.sender.send(Work::Items(batch)).is_err()
-            || self.sender.send(Work::Typed(read.objects.snapshot)).is_err()
-        {
-            return Err(unusual("the typing thread stopped"));
-        }
+        self.objects.add_skipped(read.objects.skipped);
+        // The typist keeps the order: this half's items so far, then the second half's.
+        self.send_batch()?;
+        self.sender
+            .send(Work::Typed(read.objects.snapshot))
+            .map_err(|_| unusual("the typing thread stopped"))?;
         w.jump(end)?;
         Ok(true)
     }
