@@ -224,6 +224,42 @@ pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod
     controlled_by_daemonset(cluster, ds, "pods").await
 }
 
+/// The pods the controller's claim looks at for a DaemonSet (engine::sync::claim): those it
+/// controls whatever their labels (it releases the ones that no longer match) and the orphans that
+/// match its selector (it adopts them). Neither can be asked of the API server by a selector, so
+/// the namespace's pods are listed.
+pub async fn claimable_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
+    let ns = ds.namespace().unwrap_or_default();
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
+    let req = Request {
+        verb: "list",
+        resource: "pods",
+        namespace: Some(&ns),
+    };
+    let items = list_overlapped(cluster, &api, &ListParams::default(), req).await?;
+    Ok(items
+        .into_iter()
+        .filter(|p| crate::engine::sync::claim(ds, p) != crate::engine::sync::Claim::Ignored)
+        .collect())
+}
+
+/// What `why-not` adds when a rolling update's budget decides a node's next move: every node, and
+/// the pods of these DaemonSets' namespaces that their claims look at.
+pub async fn whole_view(cluster: &Cluster, daemonsets: &[&DaemonSet]) -> Result<(Vec<Node>, Vec<Pod>)> {
+    let nodes_api: Api<Node> = Api::all(cluster.client.clone());
+    let nodes_req = Request {
+        verb: "list",
+        resource: "nodes",
+        namespace: None,
+    };
+    let all = ListParams::default();
+    let (nodes, pods) = futures::try_join!(
+        list_overlapped(cluster, &nodes_api, &all, nodes_req),
+        futures::future::try_join_all(daemonsets.iter().map(|ds| claimable_pods(cluster, ds))),
+    )?;
+    Ok((nodes, pods.into_iter().flatten().collect()))
+}
+
 /// The ControllerRevisions a DaemonSet controls, as `kubectl rollout history` finds them.
 pub async fn daemonset_revisions(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<ControllerRevision>> {
     controlled_by_daemonset(cluster, ds, "controllerrevisions").await
@@ -460,6 +496,7 @@ pub async fn why_not_snapshot(
         revisions,
         events: Vec::new(),
         taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
+        partial: true,
     })
 }
 
@@ -488,7 +525,7 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
     let daemonset_and_pods = async {
         let ds = get_daemonset(cluster, namespace, name).await?;
         let (pods, revisions) =
-            futures::try_join!(daemonset_pods(cluster, &ds), daemonset_revisions(cluster, &ds))?;
+            futures::try_join!(claimable_pods(cluster, &ds), daemonset_revisions(cluster, &ds))?;
         let neighbours = neighbours_of_pending(cluster, namespace, &pods).await?;
         Ok::<_, Error>((ds, pods, neighbours, revisions))
     };
@@ -508,6 +545,7 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
         revisions,
         events,
         taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
+        partial: false,
     })
 }
 
@@ -582,9 +620,11 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         .iter()
         .filter_map(|d| d.metadata.uid.as_deref())
         .collect();
-    let (mut pods, others): (Vec<Pod>, Vec<Pod>) = pods
-        .into_iter()
-        .partition(|p| crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u)));
+    // Orphans too: a DaemonSet whose selector matches one adopts it.
+    let (mut pods, others): (Vec<Pod>, Vec<Pod>) = pods.into_iter().partition(|p| {
+        crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u))
+            || crate::snapshot::load::is_orphan_pod(p)
+    });
     let neighbours = match ns {
         // Every pod was listed: the neighbours of pending pods are among them.
         None => {
@@ -632,6 +672,7 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         revisions,
         events,
         taken_at: Some(k8s_openapi::jiff::Timestamp::now()),
+        partial: false,
     })
 }
 

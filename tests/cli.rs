@@ -121,7 +121,13 @@ fn why_not_reports_not_ready_crash_loops_and_misscheduled_pods() {
             .any(|m| m.contains("node.kubernetes.io/not-ready:NoSchedule")),
         "{messages:?}"
     );
-    assert!(messages.iter().any(|m| m.contains("stays")), "{messages:?}");
+    // The next move: the pod is on the current revision and only NoSchedule is untolerated.
+    assert_eq!(exporter["next"]["action"], "none", "{}", exporter["next"]);
+    assert!(
+        exporter["next"]["why"].as_str().unwrap().contains("stays"),
+        "{}",
+        exporter["next"]
+    );
     assert!(
         exporter["reasons"]
             .as_array()

@@ -1,13 +1,17 @@
 //! `kubectl ds why-not-scheduled NODE [DAEMONSET]`: every DaemonSet against one node.
 
+use std::collections::HashSet;
 use std::io::Write;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
 
 use crate::Outcome;
 use crate::analysis::{Filter, require_nodes, why_not};
 use crate::cli::{OutputFormat, WhyNotArgs};
 use crate::engine::verdict::VerdictKind;
 use crate::error::Result;
-use crate::fetch::{DsScope, failed_create_events_in, why_not_snapshot};
+use crate::engine::sync::Action;
+use crate::fetch::{DsScope, failed_create_events_in, whole_view, why_not_snapshot};
 use crate::options::{Options, Scope};
 use crate::render::table::Style;
 use crate::render::{machine, verdicts};
@@ -21,8 +25,9 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
 
     let (mut snapshot, filter, cluster) = match &args.snapshot {
         Some(file) => {
-            let snapshot = load_for(&parse_source(file), &Need::Node(args.node.clone()))?;
+            let mut snapshot = load_for(&parse_source(file), &Need::Node(args.node.clone()))?;
             require_nodes(&snapshot, file)?;
+            snapshot.partial = true;
             let namespace = match &opts.scope {
                 Scope::Namespace(ns) => Some(ns.clone()),
                 Scope::All | Scope::ContextDefault => None,
@@ -69,16 +74,50 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
     };
 
     let mut found = why_not(&snapshot, &args.node, &filter, explain)?;
+    // A rolling update's next move is counted over every node: read the whole cluster when one
+    // of the node's pods is outdated under RollingUpdate (only mid-rollout).
+    if snapshot.partial && found.iter().any(|v| v.next.action == Action::Unknown) {
+        match (&args.snapshot, &cluster) {
+            (Some(file), _) => snapshot = load_for(&parse_source(file), &Need::Everything)?,
+            (None, Some(cluster)) => {
+                let wanted: Vec<&DaemonSet> = found
+                    .iter()
+                    .filter(|v| v.next.action == Action::Unknown)
+                    .filter_map(|v| {
+                        snapshot.daemonsets.iter().find(|d| {
+                            d.metadata.namespace.as_deref() == Some(v.namespace.as_str())
+                                && d.metadata.name.as_deref() == Some(v.daemonset.as_str())
+                        })
+                    })
+                    .collect();
+                let (nodes, pods) = whole_view(cluster, &wanted).await?;
+                let mut seen: HashSet<String> = snapshot
+                    .pods
+                    .iter()
+                    .filter_map(|p| p.metadata.uid.clone())
+                    .collect();
+                snapshot.nodes = nodes;
+                for pod in pods {
+                    if pod.metadata.uid.clone().is_some_and(|u| seen.insert(u)) {
+                        snapshot.pods.push(pod);
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+        snapshot.partial = false;
+        found = why_not(&snapshot, &args.node, &filter, explain)?;
+    }
     // A missing pod is explained by the controller's FailedCreate events, read only then.
     let mut missing: Vec<&str> = found
         .iter()
         .filter(|v| v.verdict == VerdictKind::Missing)
         .map(|v| v.namespace.as_str())
         .collect();
-    if let Some(cluster) = cluster.filter(|_| !missing.is_empty()) {
+    if let Some(cluster) = cluster.as_ref().filter(|_| !missing.is_empty()) {
         missing.sort_unstable();
         missing.dedup();
-        snapshot.events = failed_create_events_in(&cluster, &missing).await?;
+        snapshot.events = failed_create_events_in(cluster, &missing).await?;
         found = why_not(&snapshot, &args.node, &filter, explain)?;
     }
     let mut out = std::io::stdout().lock();

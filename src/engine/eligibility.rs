@@ -124,7 +124,7 @@ pub fn node_should_run_daemon_pod(node: &Node, ds: &DaemonSet) -> Eligibility {
         checks.push(Check::pass(Rule::Taint, "node has no taints"));
     }
     // An untolerated NoExecute taint decides the outcome (the pod goes), so its reason comes
-    // before the NoSchedule ones ("existing pods stay"): the first reason is the one tables show.
+    // before the NoSchedule ones: the first reason is the one tables show.
     let mut no_schedule_reasons = Vec::new();
     for taint in taints {
         let check = explain_taint(taint, &merged.tolerations, &defaults);
@@ -163,7 +163,7 @@ pub fn node_should_run_daemon_pod(node: &Node, ds: &DaemonSet) -> Eligibility {
 fn explain_taint(taint: &Taint, tolerations: &[Toleration], defaults: &[&Toleration]) -> Check {
     let described = describe_taint(taint);
     let consequence = match taint.effect.as_str() {
-        NO_SCHEDULE => "existing pods stay, no new pod is created",
+        NO_SCHEDULE => "no new pod is placed here",
         NO_EXECUTE => "pods are removed",
         _ => {
             return Check::pass(
@@ -342,7 +342,7 @@ mod tests {
         #[rustfmt::skip]
         let cases: Vec<Case> = vec![
             ("untolerated NoSchedule keeps existing pods", tainted(json!([taint("dedicated", "db", "NoSchedule")])), ds(json!({})), false, true,
-                &[(Rule::Taint, "taint dedicated=db:NoSchedule is not tolerated (no toleration for key dedicated); existing pods stay, no new pod is created")]),
+                &[(Rule::Taint, "taint dedicated=db:NoSchedule is not tolerated (no toleration for key dedicated); no new pod is placed here")]),
             ("untolerated NoExecute removes pods", tainted(json!([taint("dedicated", "", "NoExecute")])), ds(json!({})), false, false,
                 &[(Rule::Taint, "taint dedicated:NoExecute is not tolerated (no toleration for key dedicated); pods are removed")]),
             ("PreferNoSchedule is ignored", tainted(json!([taint("soft", "", "PreferNoSchedule")])), ds(json!({})), true, true, &[]),

@@ -280,7 +280,7 @@ pub fn evaluate(view: &Snapshot, ds: &DaemonSet, now: Timestamp) -> Progress {
             });
         }
     } else {
-        let index = Index::new(view);
+        let index = Index::with_daemonset(view, ds);
         let mut nodes: Vec<&Node> = view.nodes.iter().collect();
         nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         for node in nodes {

@@ -1,7 +1,8 @@
 //! One verdict per (DaemonSet, node): the controller's eligibility, joined with the DaemonSet's
 //! pods, the node and the events, in the words of the JSON contract (README, "JSON schema").
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
@@ -13,6 +14,7 @@ use super::pods::{
     controller_order, is_bound, is_ready, is_terminating, is_updated, node_ready, phase, pod_problems,
     revision_hash, target_node,
 };
+use super::sync::{self, Claim, Hash, NextMove, Plan, View};
 use super::{Reason, Rule};
 use crate::snapshot::Snapshot;
 
@@ -69,29 +71,44 @@ pub struct Verdict {
     pub updated: Option<bool>,
     /// The pod's controller-revision-hash.
     pub revision: Option<String>,
+    /// What the controller's next sync does on this node (engine::sync).
+    pub next: NextMove,
     /// Every rule evaluated (only with `-o wide`/`--explain`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
 }
 
 impl Verdict {
-    /// The reason to show in one table cell.
+    /// The first reason (groups nodes with the same problem).
     pub fn main_reason(&self) -> &str {
         self.reasons.first().map(|r| r.message.as_str()).unwrap_or("")
     }
 }
 
-/// The snapshot, indexed for many verdicts: pods by owning DaemonSet and target node, pods
-/// bound to each node, nodes by name, the current revision of each DaemonSet.
+/// The snapshot, indexed for many verdicts: nodes by name, pods by namespace and by the node they
+/// are bound to, the current revision of each DaemonSet, and each DaemonSet's next sync (made
+/// when first asked for).
 pub struct Index<'a> {
     pub snapshot: &'a Snapshot,
     nodes: HashMap<&'a str, &'a Node>,
-    /// DaemonSet uid → node name → the DaemonSet's pods for that node.
-    ds_pods: HashMap<&'a str, HashMap<&'a str, Vec<&'a Pod>>>,
+    node_list: Vec<&'a Node>,
+    /// namespace → its pods.
+    ns_pods: HashMap<&'a str, Vec<&'a Pod>>,
     /// node name → every pod bound to it (any owner), for the scheduler-layer check.
     bound: HashMap<&'a str, Vec<&'a Pod>>,
     /// DaemonSet uid → its current controller-revision-hash, when known.
     current_hash: HashMap<&'a str, String>,
+    /// DaemonSet uids with at least one revision in the view.
+    with_revisions: HashSet<&'a str>,
+    /// DaemonSet uid → its claimed pods by node (oldest first), released pods by node, next sync.
+    claims: HashMap<&'a str, OnceCell<Claimed<'a>>>,
+}
+
+/// One DaemonSet's pods as the controller's claim sees them, and its next sync.
+struct Claimed<'a> {
+    pods: HashMap<&'a str, Vec<&'a Pod>>,
+    released: HashMap<&'a str, Vec<&'a Pod>>,
+    plan: Plan,
 }
 
 /// The uid of the DaemonSet that controls a pod, if a DaemonSet does.
@@ -111,7 +128,7 @@ impl<'a> Index<'a> {
             .iter()
             .filter_map(|n| Some((n.metadata.name.as_deref()?, n)))
             .collect();
-        let mut ds_pods: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
+        let mut ns_pods: HashMap<&str, Vec<&Pod>> = HashMap::new();
         let mut bound: HashMap<&str, Vec<&Pod>> = HashMap::new();
         for pod in &snapshot.pods {
             if let Some(node) = pod
@@ -122,43 +139,101 @@ impl<'a> Index<'a> {
             {
                 bound.entry(node).or_default().push(pod);
             }
-            if let (Some(uid), Some(node)) = (controller_uid(pod), target_node(pod)) {
-                ds_pods.entry(uid).or_default().entry(node).or_default().push(pod);
-            }
-        }
-        for per_node in ds_pods.values_mut() {
-            for pods in per_node.values_mut() {
-                pods.sort_by(|a, b| controller_order(a, b));
-            }
+            ns_pods
+                .entry(pod.metadata.namespace.as_deref().unwrap_or(""))
+                .or_default()
+                .push(pod);
         }
         let mut current_hash = HashMap::new();
+        let mut claims = HashMap::new();
         for ds in &snapshot.daemonsets {
-            if let Some(uid) = ds.metadata.uid.as_deref()
-                && let Some(hash) = super::revisions::current_hash(ds, &snapshot.revisions)
-            {
-                current_hash.insert(uid, hash);
+            if let Some(uid) = ds.metadata.uid.as_deref() {
+                claims.insert(uid, OnceCell::new());
+                if let Some(hash) = super::revisions::current_hash(ds, &snapshot.revisions) {
+                    current_hash.insert(uid, hash);
+                }
             }
         }
+        let with_revisions = snapshot
+            .revisions
+            .iter()
+            .flat_map(|r| r.metadata.owner_references.iter().flatten())
+            .filter(|o| o.controller == Some(true))
+            .map(|o| o.uid.as_str())
+            .collect();
         Index {
             snapshot,
             nodes,
-            ds_pods,
+            node_list: snapshot.nodes.iter().collect(),
+            ns_pods,
             bound,
             current_hash,
+            with_revisions,
+            claims,
         }
+    }
+
+    /// An index that also knows `ds`, which the snapshot need not list (a watch's view).
+    pub fn with_daemonset(snapshot: &'a Snapshot, ds: &'a DaemonSet) -> Self {
+        let mut index = Index::new(snapshot);
+        if let Some(uid) = ds.metadata.uid.as_deref() {
+            index.claims.entry(uid).or_default();
+            if let Some(hash) = super::revisions::current_hash(ds, &snapshot.revisions) {
+                index.current_hash.insert(uid, hash);
+            }
+        }
+        index
     }
 
     pub fn node(&self, name: &str) -> Option<&'a Node> {
         self.nodes.get(name).copied()
     }
 
-    /// The DaemonSet's pods mapped to a node, oldest first.
+    fn claimed(&self, ds: &DaemonSet) -> Option<&Claimed<'a>> {
+        let uid = ds.metadata.uid.as_deref()?;
+        let cell = self.claims.get(uid)?;
+        Some(cell.get_or_init(|| {
+            let namespace = ds.metadata.namespace.as_deref().unwrap_or("");
+            let candidates = self.ns_pods.get(namespace).map(Vec::as_slice).unwrap_or(&[]);
+            let mut pods: HashMap<&str, Vec<&Pod>> = HashMap::new();
+            let mut released: HashMap<&str, Vec<&Pod>> = HashMap::new();
+            let mut mine: Vec<&Pod> = Vec::new();
+            for pod in candidates.iter().copied() {
+                let claim = sync::claim(ds, pod);
+                if claim == Claim::Ignored {
+                    continue;
+                }
+                mine.push(pod);
+                let Some(node) = target_node(pod) else { continue };
+                match claim {
+                    Claim::Released => released.entry(node).or_default().push(pod),
+                    _ => pods.entry(node).or_default().push(pod),
+                }
+            }
+            for list in pods.values_mut() {
+                list.sort_by(|a, b| controller_order(a, b));
+            }
+            let hash = match self.current_hash.get(uid) {
+                Some(h) => Hash::Known(h),
+                None if self.with_revisions.contains(uid) => Hash::New,
+                None => Hash::Unknown,
+            };
+            let view = View {
+                nodes: &self.node_list,
+                pods: &mine,
+                hash,
+                now: self.snapshot.taken_at.unwrap_or_else(k8s_openapi::jiff::Timestamp::now),
+                complete: !self.snapshot.partial,
+            };
+            let plan = sync::next_sync(ds, &view);
+            Claimed { pods, released, plan }
+        }))
+    }
+
+    /// The DaemonSet's pods mapped to a node as the controller claims them, oldest first.
     pub fn pods_for(&self, ds: &DaemonSet, node: &str) -> &[&'a Pod] {
-        ds.metadata
-            .uid
-            .as_deref()
-            .and_then(|uid| self.ds_pods.get(uid))
-            .and_then(|m| m.get(node))
+        self.claimed(ds)
+            .and_then(|c| c.pods.get(node))
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
@@ -170,6 +245,11 @@ impl<'a> Index<'a> {
             .as_deref()
             .and_then(|uid| self.current_hash.get(uid))
             .map(String::as_str)
+    }
+
+    /// The controller's next sync of the DaemonSet.
+    pub fn plan(&self, ds: &DaemonSet) -> Option<&Plan> {
+        self.claimed(ds).map(|c| &c.plan)
     }
 
     /// The verdict for one DaemonSet on one node.
@@ -195,18 +275,32 @@ impl<'a> Index<'a> {
             should_continue_running: elig.should_continue_running,
             updated: None,
             revision: None,
+            next: self
+                .plan(ds)
+                .and_then(|p| p.move_for(node_name))
+                .cloned()
+                .unwrap_or_else(|| NextMove::unknown("the DaemonSet has no uid in the view")),
             checks: if explain { elig.checks.clone() } else { Vec::new() },
         };
+        let released: Vec<Reason> = self
+            .claimed(ds)
+            .and_then(|c| c.released.get(node_name))
+            .into_iter()
+            .flatten()
+            .map(|p| sync::released_reason(p))
+            .collect();
 
         let Some(pod) = pods.first().copied() else {
             if elig.should_run {
                 verdict.verdict = VerdictKind::Missing;
-                verdict.reasons = self.missing_reasons(ds, node_name, &gone);
+                verdict.reasons = released;
+                verdict.reasons.extend(self.missing_reasons(ds, node_name, &gone));
             } else {
                 verdict.reasons = elig.reasons;
                 if let Err(text) = node_ready(node) {
                     verdict.reasons.push(Reason::new(Rule::NodeNotReady, text));
                 }
+                verdict.reasons.extend(released);
             }
             return verdict;
         };
@@ -218,23 +312,31 @@ impl<'a> Index<'a> {
             verdict.reasons.push(Reason::new(
                 Rule::Controller,
                 format!(
-                    "{} pods of this DaemonSet are on the node; the controller keeps the oldest",
-                    pods.len()
+                    "{} pods of this DaemonSet are on the node: {}",
+                    pods.len(),
+                    pods.iter()
+                        .map(|p| p.metadata.name.as_deref().unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
+        verdict.reasons.extend(released);
 
         if !elig.should_run {
             verdict.verdict = VerdictKind::Misscheduled;
             let mut reasons = elig.reasons;
-            let stays = if elig.should_continue_running {
-                "the pod stays: only NoSchedule taints are untolerated, and the controller keeps existing pods (counted in numberMisscheduled)"
-            } else {
-                "the controller deletes this pod: the node no longer qualifies"
-            };
-            reasons.push(Reason::new(Rule::Controller, stays));
             if let Err(text) = node_ready(node) {
                 reasons.push(Reason::new(Rule::NodeNotReady, text));
+            }
+            if !is_bound(pod) {
+                reasons.push(Reason::new(
+                    Rule::Scheduler,
+                    format!(
+                        "pod {} is Pending: the scheduler will not bind it to a node that does not qualify",
+                        pod.metadata.name.as_deref().unwrap_or("")
+                    ),
+                ));
             }
             reasons.append(&mut verdict.reasons);
             verdict.reasons = reasons;
@@ -283,7 +385,7 @@ impl<'a> Index<'a> {
             reasons.push(Reason::new(
                 Rule::Controller,
                 format!(
-                    "the previous pod {} is terminating; the controller creates a new one once it is gone",
+                    "the previous pod {} has ended and is being deleted; it no longer counts",
                     pod.metadata.name.as_deref().unwrap_or("")
                 ),
             ));
@@ -303,9 +405,9 @@ impl<'a> Index<'a> {
             reasons.push(Reason::new(
                 Rule::Controller,
                 if new_node {
-                    "the node is new; the controller creates the pod on its next sync".to_string()
+                    "the node is new: no pod yet".to_string()
                 } else {
-                    "no pod exists although the node is eligible; check the DaemonSet's events and the controller manager"
+                    "no pod exists although the node qualifies; if it stays so, check the DaemonSet's events and the controller manager"
                         .to_string()
                 },
             ));

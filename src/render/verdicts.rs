@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::table::{Style, TableCell, Tone, render, status_cell};
+use crate::engine::sync::Action;
 use crate::engine::verdict::{Verdict, VerdictKind};
 
 pub fn tone(kind: VerdictKind) -> Tone {
@@ -41,11 +42,25 @@ pub fn why_not_table(verdicts: &[Verdict], style: Style, wide: bool) -> String {
                     None => "-",
                 }));
             }
-            row.push(TableCell::new(v.main_reason()));
+            row.push(TableCell::new(reason_cell(v)));
             row
         })
         .collect();
     render(style, &header, rows)
+}
+
+/// Every reason of a verdict, one a line, then the controller's next move unless there is
+/// nothing to say (a fine verdict the controller leaves as it is).
+pub fn reason_cell(v: &Verdict) -> String {
+    let mut lines: Vec<String> = v.reasons.iter().map(|r| r.message.clone()).collect();
+    if !(v.next.action == Action::None && v.verdict.is_fine()) {
+        lines.push(format!("next: {}", v.next.why));
+    }
+    if lines.is_empty() {
+        "-".into()
+    } else {
+        lines.join("\n")
+    }
 }
 
 /// Every rule evaluated, per verdict, for `--explain` / `-o wide`.
@@ -76,6 +91,7 @@ pub fn explain(verdicts: &[Verdict], color: bool) -> String {
         for r in &v.reasons {
             out.push_str(&format!("  => {:<14} {}\n", rule_name(r.rule), r.message));
         }
+        out.push_str(&format!("  => {:<14} {}\n", "next", v.next.why));
     }
     out
 }
@@ -108,16 +124,16 @@ impl<'a> VerdictList<'a> {
 
 /// Per-node coverage grouped by verdict and reason, node names listed when few.
 pub fn coverage_table(verdicts: &[Verdict], style: Style, max_names: usize) -> String {
-    let mut groups: BTreeMap<(VerdictKind, String), Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<(VerdictKind, String, Action), Vec<&str>> = BTreeMap::new();
     for v in verdicts {
         groups
-            .entry((v.verdict, group_reason(v)))
+            .entry((v.verdict, group_reason(v), v.next.action))
             .or_default()
             .push(&v.node);
     }
     let rows = groups
         .into_iter()
-        .map(|((kind, reason), nodes)| {
+        .map(|((kind, reason, action), nodes)| {
             let mut names = nodes
                 .iter()
                 .take(max_names)
@@ -135,17 +151,26 @@ pub fn coverage_table(verdicts: &[Verdict], style: Style, max_names: usize) -> S
                 } else {
                     reason
                 }),
+                TableCell::new(action.as_str()),
                 TableCell::new(names),
             ]
         })
         .collect();
-    render(style, &["NODES", "VERDICT", "REASON", "NODE NAMES"], rows)
+    render(style, &["NODES", "VERDICT", "REASON", "NEXT", "NODE NAMES"], rows)
 }
 
-/// The main reason with what differs from node to node (node and pod names, times) taken out, so
-/// that nodes with the same problem fall into one group.
+/// Every reason, one a line, with what differs from node to node (node and pod names, times)
+/// taken out, so that nodes with the same problems fall into one group.
 pub fn group_reason(v: &Verdict) -> String {
-    let mut text = v.main_reason().to_string();
+    v.reasons
+        .iter()
+        .map(|r| generic(v, &r.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn generic(v: &Verdict, message: &str) -> String {
+    let mut text = message.to_string();
     if let Some(pod) = &v.pod {
         text = text.replace(pod.as_str(), "<pod>");
     }
@@ -154,9 +179,13 @@ pub fn group_reason(v: &Verdict) -> String {
             .replace(&format!("({})", v.node), "")
             .replace(v.node.as_str(), "<node>");
     }
+    // " since 2026-01-02T15:04:05Z": the time differs from node to node.
     if let Some(i) = text.find(" since ") {
         let rest = &text[i + 7..];
-        let end = rest.find([':', ',', ' ']).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | 'T' | ':' | 'Z' | '.' | '+')))
+            .unwrap_or(rest.len());
+        let end = if rest[..end].ends_with(':') { end - 1 } else { end };
         text = format!("{}{}", &text[..i], &rest[end..]);
     }
     text.trim().to_string()

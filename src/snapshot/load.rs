@@ -81,7 +81,8 @@ impl Need {
             Need::Node(node) => snapshot.pods.retain(|p| target_node(p) == Some(node.as_str())),
             Need::DaemonSet { .. } => {
                 let owners = self.daemonset_uids(snapshot);
-                let owned = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u));
+                // An orphan may be adopted: the claim decides, by labels.
+                let owned = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
                 let pending = pending_nodes(snapshot.pods.iter().filter(|p| owned(p)));
                 snapshot
                     .pods
@@ -128,6 +129,15 @@ impl Need {
             _ => false,
         }
     }
+}
+
+/// A pod without any controller reference: one a DaemonSet may adopt.
+pub fn is_orphan_pod(pod: &Pod) -> bool {
+    !pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true))
 }
 
 fn clear_managed_fields<T: Metadata<Ty = ObjectMeta>>(objects: &mut [T]) {

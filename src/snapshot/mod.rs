@@ -23,6 +23,9 @@ pub struct Snapshot {
     pub events: Vec<Event>,
     /// When the state was taken, if known (live: now; file: the newest timestamp seen, or None).
     pub taken_at: Option<k8s_openapi::jiff::Timestamp>,
+    /// The view holds one node (or the pods of one node) rather than the whole cluster, as
+    /// `why-not` reads it: the rolling update's budget cannot be counted from it.
+    pub partial: bool,
 }
 
 impl Snapshot {

@@ -465,6 +465,7 @@ impl Live {
             revisions: owned(self.revisions.as_ref()),
             events: owned(self.events.as_ref()),
             taken_at: Some(now),
+            partial: false,
         }
     }
 }

@@ -35,6 +35,7 @@ use serde_json::value::RawValue;
 use super::document::{ListHeader, Objects, Target, core_event};
 use super::{Need, bound_to_any, is_failed_create, is_failed_create_of, pending_nodes};
 use crate::engine::verdict::controller_uid;
+use super::is_orphan_pod;
 use crate::snapshot::Snapshot;
 
 /// One input of a snapshot: a file, or standard input already read.
@@ -118,7 +119,7 @@ fn load_inputs(inputs: &[Input<'_>], need: &Need, chunk: usize, split_min: u64) 
         }
         snapshot
             .pods
-            .retain(|p| controller_uid(p).is_some_and(|u| owners.contains(u)));
+            .retain(|p| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p));
         let pending = pending_nodes(snapshot.pods.iter());
         if !pending.is_empty() {
             // Their neighbours decide whether they fit: read the pods again, with those.
@@ -670,6 +671,7 @@ impl<'a> Scan<'a> {
                 let owner = daemonset_owner(skim).map(|o| o.uid.as_deref().unwrap_or(""));
                 let node_name = skim.spec.as_ref().and_then(|s| s.node_name.as_deref());
                 skimmed.keep = owner.is_some_and(|uid| second.owners.contains(uid))
+                    || is_orphan(skim)
                     || bound_to_any(node_name, &second.pending);
             }
             skimmed.identity = None;
@@ -684,8 +686,10 @@ impl<'a> Scan<'a> {
                 match self.need {
                     Need::Everything => true,
                     Need::Node(node) => target_node(skim) == Some(node.as_str()),
+                    // An orphan may be adopted: the claim decides, by labels.
                     Need::DaemonSet { .. } => {
                         owner.is_some_and(|o| self.need.names_daemonset(namespace, o.name.as_deref()))
+                            || is_orphan(skim)
                     }
                 }
             }
@@ -952,6 +956,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
 
         deserializer.deserialize_str(StrVisitor)
     }
+}
+
+/// A pod without any controller reference: one a DaemonSet may adopt.
+fn is_orphan(skim: &Skim<'_>) -> bool {
+    skim.metadata
+        .as_ref()
+        .is_none_or(|m| !m.owner_references.iter().flatten().any(|r| r.controller == Some(true)))
 }
 
 /// Mirrors `engine::verdict::controller_uid`: the controller reference of kind DaemonSet.
