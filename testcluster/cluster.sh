@@ -6,7 +6,8 @@
 #   cluster.sh up [--dir DIR] [--owner-pid PID]   start; prints KUBECONFIG=<file> when ready
 #   cluster.sh down DIR                            stop the processes this script started in DIR
 #   cluster.sh stop COMPONENT DIR                  stop one component (e.g. kube-apiserver)
-#   cluster.sh start COMPONENT DIR                 start it again with the same flags
+#   cluster.sh start COMPONENT DIR [FLAG...]       start it again with the same flags, plus these
+#                                                  for this start only (e.g. --controllers=daemonset)
 #   cluster.sh logs DIR [COMPONENT...]             print the tail of the components' logs
 #   cluster.sh compact DIR                         write a key outside /registry, then compact etcd's
 #                                                  history up to that revision (what the apiserver's
@@ -25,6 +26,9 @@
 #                                         duration (default 40s)
 #   TESTCLUSTER_KWOK_PARALLELISM          how many pod and node stages kwok plays at once (kwok's
 #                                         default: 4)
+#   TESTCLUSTER_AUDIT=1                   the apiserver writes an audit log of every pod write
+#                                         (create, delete, patch, update; request and response) to
+#                                         DIR/logs/audit.log
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 log() { echo "[testcluster] $*" >&2; }
@@ -102,13 +106,16 @@ users:
 KC
 }
 
-# Starts one component in the background, detached from our stdio, and records its pid.
+# Starts one component in the background, detached from our stdio, and records its pid. Flags after
+# the name are added to the recorded ones for this start only.
 launch() {
   local dir=$1 name=$2
+  shift 2
   local args_file=$dir/$name.args
   [[ -f $args_file ]] || die "no recorded flags for $name in $dir"
   local -a args
   mapfile -t args <"$args_file"
+  args+=("$@")
   local bin
   bin=$(cat "$dir/bin-dir")/$name
   setsid "$bin" "${args[@]}" </dev/null >>"$dir/logs/$name.log" 2>&1 &
@@ -214,6 +221,20 @@ up() {
     --proxy-client-cert-file="$pki/admin.crt" --proxy-client-key-file="$pki/admin.key" \
     --max-requests-inflight=0 --max-mutating-requests-inflight=0 --enable-priority-and-fairness=false \
     >"$dir/kube-apiserver.args"
+  if [[ ${TESTCLUSTER_AUDIT:-} == 1 ]]; then
+    cat >"$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: RequestResponse
+  verbs: ["create", "delete", "patch", "update"]
+  resources: [{group: "", resources: ["pods"]}]
+- level: None
+POLICY
+    printf '%s\n' --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
+      --audit-log-format=json --audit-log-mode=blocking >>"$dir/kube-apiserver.args"
+  fi
   printf '%s\n' --kubeconfig="$dir/kubeconfig.yaml" --bind-address=127.0.0.1 --secure-port=0 \
     --root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/admin.key" --leader-elect=false \
     --kube-api-qps="$qps" --kube-api-burst="$burst" --concurrent-daemonset-syncs="${TESTCLUSTER_DAEMONSET_SYNCS:-4}" \
@@ -277,7 +298,7 @@ case $cmd in
   stop) stop_component "$2" "$1" ;;
   start)
     DIR=$2
-    launch "$2" "$1"
+    launch "$2" "$1" "${@:3}"
     if [[ $1 == kube-apiserver ]]; then wait_for kube-apiserver 120 apiserver_ready || { print_logs "$2" kube-apiserver >&2; exit 1; }; fi
     ;;
   user) DIR=$1; make_user "$1" "$2" "${3:-}" ;;

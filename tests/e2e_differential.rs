@@ -18,61 +18,12 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{NodeSpec, TestEnv, wait_until};
+use support::{NodeSpec, Rng, TestEnv, seed, wait_until};
 
 const NODES: usize = 14;
 const DAEMONSETS: usize = 28;
 const SETTLE: Duration = Duration::from_secs(300);
 const NOT_READY_STAGE: &str = "kubectl-ds.test/stage";
-
-// ---- a small deterministic PRNG (splitmix64) ----
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// True with probability `percent`/100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    /// 1..=max distinct items.
-    fn some<'a, T>(&mut self, items: &'a [T], max: usize) -> Vec<&'a T> {
-        let n = 1 + self.below(max.min(items.len()));
-        let mut picked: Vec<usize> = Vec::new();
-        while picked.len() < n {
-            let i = self.below(items.len());
-            if !picked.contains(&i) {
-                picked.push(i);
-            }
-        }
-        picked.into_iter().map(|i| &items[i]).collect()
-    }
-}
-
-fn seed() -> u64 {
-    match std::env::var("KUBECTL_DS_DIFF_SEED") {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("KUBECTL_DS_DIFF_SEED={s:?} is not a number")),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64,
-    }
-}
 
 // ---- the vocabulary ----
 

@@ -153,7 +153,10 @@ pub struct View<'a> {
 
 // mirrors metav1.LabelSelectorAsSelector + Matches: matchLabels and matchExpressions ANDed; an
 // absent selector selects nothing, `{}` everything. None for a selector that does not parse.
-pub fn selector_matches(selector: Option<&LabelSelector>, labels: Option<&BTreeMap<String, String>>) -> Option<bool> {
+pub fn selector_matches(
+    selector: Option<&LabelSelector>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> Option<bool> {
     let Some(selector) = selector else {
         return Some(false);
     };
@@ -256,7 +259,11 @@ fn scaled(value: Option<&IntOrString>, total: usize) -> Result<usize, String> {
 // mirrors updatedDesiredNodeCounts + SurgeCount/UnavailableCount (pkg/controller/daemon)
 pub fn budgets(ds: &DaemonSet, desired: usize) -> Result<(usize, usize), String> {
     let strategy = ds.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
-    if strategy.and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate") != "RollingUpdate" {
+    if strategy
+        .and_then(|s| s.type_.as_deref())
+        .unwrap_or("RollingUpdate")
+        != "RollingUpdate"
+    {
         return Ok((0, 0));
     }
     let Some(r) = strategy.and_then(|s| s.rolling_update.as_ref()) else {
@@ -322,7 +329,11 @@ fn not_qualify(elig: &Eligibility) -> String {
 /// The controller's next sync of `ds` over `view`.
 pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
     let mut plan = Plan::default();
-    let node_names: Vec<&str> = view.nodes.iter().filter_map(|n| n.metadata.name.as_deref()).collect();
+    let node_names: Vec<&str> = view
+        .nodes
+        .iter()
+        .filter_map(|n| n.metadata.name.as_deref())
+        .collect();
     let all_nodes = |action: Action, why: &str| -> BTreeMap<String, NextMove> {
         node_names
             .iter()
@@ -339,9 +350,10 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
         return plan;
     }
     let selector = ds.spec.as_ref().map(|s| &s.selector);
-    if selector.is_some_and(|s| s.match_labels.as_ref().is_none_or(|m| m.is_empty())
-        && s.match_expressions.as_ref().is_none_or(|e| e.is_empty()))
-    {
+    if selector.is_some_and(|s| {
+        s.match_labels.as_ref().is_none_or(|m| m.is_empty())
+            && s.match_expressions.as_ref().is_none_or(|e| e.is_empty())
+    }) {
         plan.moves = all_nodes(
             Action::None,
             "the DaemonSet selects every pod: the controller refuses to sync it (SelectingAll)",
@@ -414,7 +426,8 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
         match pods {
             None if elig.should_run => {
                 w.create = true;
-                w.notes.push("creates a pod: the node qualifies and has no pod of the DaemonSet".into());
+                w.notes
+                    .push("creates a pod: the node qualifies and has no pod of the DaemonSet".into());
             }
             Some(pods) if elig.should_continue_running => {
                 let mut running = Vec::new();
@@ -449,7 +462,8 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
                             name(running[0])
                         ));
                     } else if running.is_empty() && elig.should_run && w.delete.is_empty() {
-                        let terminating: Vec<&Pod> = pods.iter().copied().filter(|p| is_terminating(p)).collect();
+                        let terminating: Vec<&Pod> =
+                            pods.iter().copied().filter(|p| is_terminating(p)).collect();
                         if !terminating.is_empty() {
                             w.waits.push(format!(
                                 "waits for {} to be gone before it creates the new pod",
@@ -460,7 +474,8 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
                 } else if running.len() <= 1 {
                     if running.is_empty() && elig.should_run {
                         w.create = true;
-                        w.notes.push("creates a pod: no running pod is left on the node (surge)".into());
+                        w.notes
+                            .push("creates a pod: no running pod is left on the node (surge)".into());
                     }
                 } else {
                     running.sort_by(|a, b| controller_order(a, b));
@@ -470,14 +485,22 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
                     };
                     let is_new = |p: &Pod| {
                         !current.is_empty()
-                            && p.metadata.labels.as_ref().and_then(|l| l.get(REVISION_HASH_LABEL)).map(String::as_str)
+                            && p.metadata
+                                .labels
+                                .as_ref()
+                                .and_then(|l| l.get(REVISION_HASH_LABEL))
+                                .map(String::as_str)
                                 == Some(current)
                     };
                     let mut oldest_new = None;
                     let mut oldest_old = None;
                     let mut extra = Vec::new();
                     for pod in running.iter().copied() {
-                        let slot = if is_new(pod) { &mut oldest_new } else { &mut oldest_old };
+                        let slot = if is_new(pod) {
+                            &mut oldest_new
+                        } else {
+                            &mut oldest_old
+                        };
                         if slot.is_none() {
                             *slot = Some(pod);
                         } else {
@@ -496,11 +519,19 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
                         if !is_ready(old) {
                             w.replaced = true;
                             w.delete.push(old);
-                            w.notes.push(format!("deletes outdated pod {}: it is not ready and new pod {} is there", name(old), name(new)));
+                            w.notes.push(format!(
+                                "deletes outdated pod {}: it is not ready and new pod {} is there",
+                                name(old),
+                                name(new)
+                            ));
                         } else if is_available(new, min_ready, view.now) {
                             w.replaced = true;
                             w.delete.push(old);
-                            w.notes.push(format!("deletes outdated pod {}: new pod {} is available", name(old), name(new)));
+                            w.notes.push(format!(
+                                "deletes outdated pod {}: new pod {} is available",
+                                name(old),
+                                name(new)
+                            ));
                         }
                     }
                 }
@@ -548,7 +579,11 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
         } else if matches!(hash, Hash::Unknown) {
             for node in &node_names {
                 if by_node.contains_key(node) || eligibility[node].should_run {
-                    unknown.insert(node, "the current revision is not in the view (no ControllerRevision of the DaemonSet)".into());
+                    unknown.insert(
+                        node,
+                        "the current revision is not in the view (no ControllerRevision of the DaemonSet)"
+                            .into(),
+                    );
                 }
             }
         } else {
@@ -617,7 +652,9 @@ fn rolling_update_moves<'a>(
     let mut nodes: BTreeMap<&str, Vec<&Pod>> = by_node.clone();
     let mut desired = 0;
     for n in view.nodes {
-        let Some(name) = n.metadata.name.as_deref() else { continue };
+        let Some(name) = n.metadata.name.as_deref() else {
+            continue;
+        };
         if eligibility.get(name).is_some_and(|e| e.should_run) {
             desired += 1;
             nodes.entry(name).or_default();
@@ -628,14 +665,24 @@ fn rolling_update_moves<'a>(
         Ok(b) => b,
         Err(e) => {
             for node in nodes.keys() {
-                out.insert(node, RuMove { why: format!("the rolling update fails: {e}"), wait: true, ..Default::default() });
+                out.insert(
+                    node,
+                    RuMove {
+                        why: format!("the rolling update fails: {e}"),
+                        wait: true,
+                        ..Default::default()
+                    },
+                );
             }
             return out;
         }
     };
     // manage's writes of this sync, as the rolling update sees them once they are observed:
     // deleted pods are terminating, and a created pod is new and not available.
-    let deleted = |p: &Pod| work.values().any(|w| w.delete.iter().any(|d| std::ptr::eq(*d, p)));
+    let deleted = |p: &Pod| {
+        work.values()
+            .any(|w| w.delete.iter().any(|d| std::ptr::eq(*d, p)))
+    };
     let created = |n: &str| work.get(n).is_some_and(|w| w.create);
     let classify = |node: &str, pods: &[&'a Pod]| -> Option<(Option<&'a Pod>, Option<&'a Pod>, bool)> {
         // mirrors findUpdatedPodsOnNode; the bool is a pod created by manage (new, not available)
@@ -645,7 +692,11 @@ fn rolling_update_moves<'a>(
             if is_terminating(pod) || deleted(pod) {
                 continue;
             }
-            let slot = if is_updated(pod, hash, generation) { &mut new } else { &mut old };
+            let slot = if is_updated(pod, hash, generation) {
+                &mut new
+            } else {
+                &mut old
+            };
             if slot.is_some() {
                 return None;
             }
@@ -703,7 +754,15 @@ fn rolling_update_moves<'a>(
                 )
             };
             let followed = e.is_some_and(|e| e.should_run);
-            out.insert(node, RuMove { delete: vec![name(old)], why, followed, ..Default::default() });
+            out.insert(
+                node,
+                RuMove {
+                    delete: vec![name(old)],
+                    why,
+                    followed,
+                    ..Default::default()
+                },
+            );
         }
         let holders = |limit: usize| -> String {
             let shown: Vec<&str> = unavailable_nodes.iter().copied().take(limit).collect();
@@ -719,7 +778,10 @@ fn rolling_update_moves<'a>(
             let followed = eligibility.get(node).is_some_and(|e| e.should_run);
             let mv = if room == of {
                 let tail = if eligibility.get(node).is_some_and(|e| !e.should_run) {
-                    format!("; no new pod follows, since {}", eligibility.get(node).map(not_qualify).unwrap_or_default())
+                    format!(
+                        "; no new pod follows, since {}",
+                        eligibility.get(node).map(not_qualify).unwrap_or_default()
+                    )
                 } else {
                     "; the new pod follows on a later sync".into()
                 };
@@ -783,15 +845,18 @@ fn rolling_update_moves<'a>(
             (Some(old), false) => {
                 if !available(old) {
                     if !should_run {
-                        out.insert(node, RuMove {
-                            delete: vec![name(old)],
-                            why: format!(
-                                "deletes outdated pod {}: it is not available and {}",
-                                name(old),
-                                eligibility.get(node).map(not_qualify).unwrap_or_default()
-                            ),
-                            ..Default::default()
-                        });
+                        out.insert(
+                            node,
+                            RuMove {
+                                delete: vec![name(old)],
+                                why: format!(
+                                    "deletes outdated pod {}: it is not available and {}",
+                                    name(old),
+                                    eligibility.get(node).map(not_qualify).unwrap_or_default()
+                                ),
+                                ..Default::default()
+                            },
+                        );
                     } else {
                         out.insert(node, RuMove {
                             create: true,
@@ -815,19 +880,27 @@ fn rolling_update_moves<'a>(
                     });
                 }
             }
-            (Some(old), true) => match new {
-                Some(new) if available(new) => {
-                    out.insert(node, RuMove {
-                        delete: vec![name(old)],
-                        why: format!("deletes outdated pod {}: new pod {} is available", name(old), name(new)),
-                        followed: true,
-                        ..Default::default()
-                    });
-                }
-                _ => {
-                    num_surge += 1;
-                    surging.push(node);
-                    out.insert(node, RuMove {
+            (Some(old), true) => {
+                match new {
+                    Some(new) if available(new) => {
+                        out.insert(
+                            node,
+                            RuMove {
+                                delete: vec![name(old)],
+                                why: format!(
+                                    "deletes outdated pod {}: new pod {} is available",
+                                    name(old),
+                                    name(new)
+                                ),
+                                followed: true,
+                                ..Default::default()
+                            },
+                        );
+                    }
+                    _ => {
+                        num_surge += 1;
+                        surging.push(node);
+                        out.insert(node, RuMove {
                         wait: true,
                         why: format!(
                             "waits for the new pod{} to become available, then deletes outdated pod {}",
@@ -836,8 +909,9 @@ fn rolling_update_moves<'a>(
                         ),
                         ..Default::default()
                     });
+                    }
                 }
-            },
+            }
         }
     }
     let deletable = num_available.saturating_sub(desired).min(should_not_run.len());
@@ -866,7 +940,10 @@ fn rolling_update_moves<'a>(
         } else {
             RuMove {
                 delete: vec![name(old)],
-                pool: Some(Pool { picked: deletable, of }),
+                pool: Some(Pool {
+                    picked: deletable,
+                    of,
+                }),
                 why: format!(
                     "may delete outdated pod {}: {deletable} of the {of} outdated pods on nodes that no longer qualify go now; which ones depends on the controller's order",
                     name(old)
@@ -879,12 +956,17 @@ fn rolling_update_moves<'a>(
     let room = max_surge.saturating_sub(num_surge).min(candidates.len());
     let of = candidates.len();
     for node in candidates {
-        let old = nodes[node].iter().copied().find(|p| !is_terminating(p) && !is_updated(p, hash, generation));
+        let old = nodes[node]
+            .iter()
+            .copied()
+            .find(|p| !is_terminating(p) && !is_updated(p, hash, generation));
         let old_name = old.map(name).unwrap_or_default();
         let mv = if room == of {
             RuMove {
                 create: true,
-                why: format!("creates a new pod beside outdated pod {old_name} (maxSurge {max_surge}); the old pod goes once the new one is available"),
+                why: format!(
+                    "creates a new pod beside outdated pod {old_name} (maxSurge {max_surge}); the old pod goes once the new one is available"
+                ),
                 followed: true,
                 ..Default::default()
             }
@@ -979,7 +1061,9 @@ fn assemble(w: NodeWork, ru: Option<RuMove>, elig: &Eligibility, pods: Option<&V
     }
     let why = if sentences.is_empty() {
         match pods.map(|p| p.as_slice()).unwrap_or_default() {
-            [] if !elig.should_run => "nothing: the node does not qualify and has no pod of the DaemonSet".into(),
+            [] if !elig.should_run => {
+                "nothing: the node does not qualify and has no pod of the DaemonSet".into()
+            }
             [] => "nothing".into(),
             [pod, ..] if !elig.should_run && elig.should_continue_running && !is_bound(pod) => format!(
                 "nothing: the controller keeps {}, but it is Pending and the scheduler will not bind it while the node has an untolerated NoSchedule taint; remove the taint or delete the pod",
@@ -990,6 +1074,11 @@ fn assemble(w: NodeWork, ru: Option<RuMove>, elig: &Eligibility, pods: Option<&V
                 name(pod)
             ),
             [pod, ..] if is_terminating(pod) => format!("nothing: {} is terminating", name(pod)),
+            [pod, ..] if !is_bound(pod) => format!("nothing: {} waits for the scheduler", name(pod)),
+            [pod, ..] if !is_ready(pod) => format!(
+                "nothing: {} is the node's pod; the controller does not replace a pod for not being ready (a rolling update does, once the pod is outdated)",
+                name(pod)
+            ),
             [pod, ..] => format!("nothing: {} is what the controller wants here", name(pod)),
         }
     } else {
@@ -1087,7 +1176,11 @@ mod tests {
     }
 
     fn relabelled(mut p: Pod) -> Pod {
-        p.metadata.labels.as_mut().unwrap().insert("app".into(), "debug".into());
+        p.metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert("app".into(), "debug".into());
         p
     }
 
@@ -1113,24 +1206,47 @@ mod tests {
     const NO_SCHEDULE: &str = "NoSchedule";
 
     fn tainted(name: &str, effect: &str) -> Node {
-        node(name, json!([{"key": "dedicated", "value": "x", "effect": effect}]))
+        node(
+            name,
+            json!([{"key": "dedicated", "value": "x", "effect": effect}]),
+        )
     }
 
     #[test]
     fn claim_adopts_matching_orphans_and_releases_relabelled_pods() {
         let d = ds(json!({"type": "OnDelete"}));
         assert_eq!(claim(&d, &pod("a", "n1", "new", "ready", 1)), Claim::Owned);
-        assert_eq!(claim(&d, &orphan(pod("a", "n1", "new", "ready", 1))), Claim::Adopted);
-        assert_eq!(claim(&d, &relabelled(pod("a", "n1", "new", "ready", 1))), Claim::Released);
-        assert_eq!(claim(&d, &orphan(relabelled(pod("a", "n1", "new", "ready", 1)))), Claim::Ignored);
-        assert_eq!(claim(&d, &orphan(pod("a", "n1", "new", "terminating", 1))), Claim::Ignored, "a deleting orphan is not adopted");
+        assert_eq!(
+            claim(&d, &orphan(pod("a", "n1", "new", "ready", 1))),
+            Claim::Adopted
+        );
+        assert_eq!(
+            claim(&d, &relabelled(pod("a", "n1", "new", "ready", 1))),
+            Claim::Released
+        );
+        assert_eq!(
+            claim(&d, &orphan(relabelled(pod("a", "n1", "new", "ready", 1)))),
+            Claim::Ignored
+        );
+        assert_eq!(
+            claim(&d, &orphan(pod("a", "n1", "new", "terminating", 1))),
+            Claim::Ignored,
+            "a deleting orphan is not adopted"
+        );
         let mut other = pod("a", "n1", "new", "ready", 1);
         other.metadata.owner_references.as_mut().unwrap()[0].uid = "other".into();
         assert_eq!(claim(&d, &other), Claim::Ignored);
         let mut deleting = d.clone();
-        deleting.metadata.deletion_timestamp = Some(serde_json::from_value(json!("2026-06-01T00:00:00Z")).unwrap());
-        assert_eq!(claim(&deleting, &orphan(pod("a", "n1", "new", "ready", 1))), Claim::Ignored);
-        assert_eq!(claim(&deleting, &relabelled(pod("a", "n1", "new", "ready", 1))), Claim::Ignored);
+        deleting.metadata.deletion_timestamp =
+            Some(serde_json::from_value(json!("2026-06-01T00:00:00Z")).unwrap());
+        assert_eq!(
+            claim(&deleting, &orphan(pod("a", "n1", "new", "ready", 1))),
+            Claim::Ignored
+        );
+        assert_eq!(
+            claim(&deleting, &relabelled(pod("a", "n1", "new", "ready", 1))),
+            Claim::Ignored
+        );
     }
 
     #[test]
@@ -1139,12 +1255,21 @@ mod tests {
         let p = plan(
             &d,
             &[node("n1", json!([])), node("n2", json!([]))],
-            &[relabelled(pod("kept", "n1", "new", "ready", 1)), orphan(pod("stray", "n2", "new", "ready", 1))],
+            &[
+                relabelled(pod("kept", "n1", "new", "ready", 1)),
+                orphan(pod("stray", "n2", "new", "ready", 1)),
+            ],
         );
         let m = on(&p, "n1");
-        assert_eq!((m.action, m.create, m.release.clone()), (Action::Create, true, vec!["kept".to_string()]));
+        assert_eq!(
+            (m.action, m.create, m.release.clone()),
+            (Action::Create, true, vec!["kept".to_string()])
+        );
         let m = on(&p, "n2");
-        assert_eq!((m.action, m.create, m.adopt.clone()), (Action::Adopt, false, vec!["stray".to_string()]));
+        assert_eq!(
+            (m.action, m.create, m.adopt.clone()),
+            (Action::Adopt, false, vec!["stray".to_string()])
+        );
     }
 
     #[test]
@@ -1172,16 +1297,35 @@ mod tests {
         assert_eq!(on(&p, "empty").action, Action::Create);
         let dup = on(&p, "dup");
         assert_eq!(dup.action, Action::Delete);
-        assert_eq!(dup.delete, vec!["d3", "d2"], "the failed pod and all but the oldest running one");
+        assert_eq!(
+            dup.delete,
+            vec!["d3", "d2"],
+            "the failed pod and all but the oldest running one"
+        );
         let failed = on(&p, "failed");
-        assert_eq!((failed.action, failed.delete.clone(), failed.create), (Action::Replace, vec!["f1".to_string()], false));
+        assert_eq!(
+            (failed.action, failed.delete.clone(), failed.create),
+            (Action::Replace, vec!["f1".to_string()], false)
+        );
         let noexec = on(&p, "noexec");
-        assert_eq!((noexec.action, noexec.delete.clone()), (Action::Delete, vec!["x1".to_string()]), "a terminating pod is not deleted again");
+        assert_eq!(
+            (noexec.action, noexec.delete.clone()),
+            (Action::Delete, vec!["x1".to_string()]),
+            "a terminating pod is not deleted again"
+        );
         let nosched = on(&p, "nosched");
-        assert_eq!(nosched.action, Action::None, "OnDelete keeps an outdated pod on a NoSchedule-tainted node");
+        assert_eq!(
+            nosched.action,
+            Action::None,
+            "OnDelete keeps an outdated pod on a NoSchedule-tainted node"
+        );
         assert!(nosched.why.contains("stays"), "{}", nosched.why);
         let gone = on(&p, "gone");
-        assert_eq!(gone.action, Action::Wait, "without surge a terminating pod blocks its replacement");
+        assert_eq!(
+            gone.action,
+            Action::Wait,
+            "without surge a terminating pod blocks its replacement"
+        );
     }
 
     #[test]
@@ -1192,13 +1336,22 @@ mod tests {
         let mut f = pod("f", "n", "new", "failed", 1);
         f.metadata.deletion_timestamp = Some(serde_json::from_value(json!("2026-06-01T00:09:00Z")).unwrap());
         let p = plan(&d, &[node("n", json!([]))], &[f]);
-        assert_eq!(on(&p, "n").action, Action::Create, "since 1.28 a terminal pod being deleted leaves the node empty");
+        assert_eq!(
+            on(&p, "n").action,
+            Action::Create,
+            "since 1.28 a terminal pod being deleted leaves the node empty"
+        );
     }
 
     #[test]
     fn rolling_update_without_surge_deletes_unavailable_old_pods_and_picks_candidates_within_budget() {
         let d = ds(rolling(json!(1), json!(0)));
-        let nodes = [node("a", json!([])), node("b", json!([])), node("c", json!([])), tainted("t", NO_SCHEDULE)];
+        let nodes = [
+            node("a", json!([])),
+            node("b", json!([])),
+            node("c", json!([])),
+            tainted("t", NO_SCHEDULE),
+        ];
         // b: old unready (replaced whatever the budget), a and c: old ready candidates, t: old on a
         // NoSchedule node (a candidate too: shouldRun is not consulted)
         let pods = [
@@ -1209,19 +1362,40 @@ mod tests {
         ];
         let p = plan(&d, &nodes, &pods);
         let b = on(&p, "b");
-        assert_eq!((b.action, b.delete.clone()), (Action::Replace, vec!["pb".to_string()]));
+        assert_eq!(
+            (b.action, b.delete.clone()),
+            (Action::Replace, vec!["pb".to_string()])
+        );
         for n in ["a", "c", "t"] {
             let m = on(&p, n);
-            assert_eq!(m.action, Action::Wait, "{n}: the unavailable pod uses the budget of 1: {}", m.why);
-            assert!(m.why.contains("1 of 1 unavailable allowed is in use (b)"), "{}", m.why);
+            assert_eq!(
+                m.action,
+                Action::Wait,
+                "{n}: the unavailable pod uses the budget of 1: {}",
+                m.why
+            );
+            assert!(
+                m.why.contains("1 of 1 unavailable allowed is in use (b)"),
+                "{}",
+                m.why
+            );
         }
         // Without the unready pod there is room for one of three: a random pick.
-        let pods = [pod("pa", "a", "old", "ready", 1), pod("pb", "b", "new", "ready", 1), pod("pc", "c", "old", "ready", 1), pod("pt", "t", "old", "ready", 1)];
+        let pods = [
+            pod("pa", "a", "old", "ready", 1),
+            pod("pb", "b", "new", "ready", 1),
+            pod("pc", "c", "old", "ready", 1),
+            pod("pt", "t", "old", "ready", 1),
+        ];
         let p = plan(&d, &nodes, &pods);
         for n in ["a", "c", "t"] {
             assert_eq!(on(&p, n).pool, Some(Pool { picked: 1, of: 3 }), "{n}");
         }
-        assert_eq!(on(&p, "t").action, Action::Delete, "no new pod follows on a node that no longer qualifies");
+        assert_eq!(
+            on(&p, "t").action,
+            Action::Delete,
+            "no new pod follows on a node that no longer qualifies"
+        );
         assert_eq!(on(&p, "a").action, Action::Replace);
         assert_eq!(on(&p, "b").action, Action::None);
     }
@@ -1231,18 +1405,35 @@ mod tests {
         let d = ds(rolling(json!("50%"), json!(0)));
         assert_eq!(budgets(&d, 3), Ok((0, 2)));
         assert_eq!(budgets(&ds(rolling(json!("1%"), json!(0))), 101), Ok((0, 2)));
-        assert_eq!(budgets(&ds(rolling(json!(0), json!(0))), 5), Ok((0, 1)), "both 0 falls back to 1");
+        assert_eq!(
+            budgets(&ds(rolling(json!(0), json!(0))), 5),
+            Ok((0, 1)),
+            "both 0 falls back to 1"
+        );
         assert!(budgets(&ds(rolling(json!("5"), json!(0))), 5).is_err());
         let nodes = [node("a", json!([])), node("b", json!([])), node("c", json!([]))];
-        let pods = [pod("pa", "a", "old", "ready", 1), pod("pb", "b", "old", "ready", 1), pod("pc", "c", "old", "ready", 1)];
+        let pods = [
+            pod("pa", "a", "old", "ready", 1),
+            pod("pb", "b", "old", "ready", 1),
+            pod("pc", "c", "old", "ready", 1),
+        ];
         let p = plan(&d, &nodes, &pods);
-        assert!(["a", "b", "c"].iter().all(|n| on(&p, n).pool == Some(Pool { picked: 2, of: 3 })));
+        assert!(
+            ["a", "b", "c"]
+                .iter()
+                .all(|n| on(&p, n).pool == Some(Pool { picked: 2, of: 3 }))
+        );
     }
 
     #[test]
     fn rolling_update_with_surge() {
         let d = ds(rolling(json!(0), json!(1)));
-        let nodes = [node("a", json!([])), node("b", json!([])), node("c", json!([])), tainted("t", NO_SCHEDULE)];
+        let nodes = [
+            node("a", json!([])),
+            node("b", json!([])),
+            node("c", json!([])),
+            tainted("t", NO_SCHEDULE),
+        ];
         let pods = [
             // a: surged, new not yet available: uses the surge budget
             pod("pa-old", "a", "old", "ready", 1),
@@ -1264,10 +1455,16 @@ mod tests {
         assert_eq!(on(&p, "t").action, Action::Wait, "{}", on(&p, "t").why);
 
         // Once the new pod on a is available the old one goes.
-        let pods = [pod("pa-old", "a", "old", "ready", 1), pod("pa-new", "a", "new", "ready", 2)];
+        let pods = [
+            pod("pa-old", "a", "old", "ready", 1),
+            pod("pa-new", "a", "new", "ready", 2),
+        ];
         let p = plan(&d, &nodes[..1], &pods);
         let a = on(&p, "a");
-        assert_eq!((a.action, a.delete.clone()), (Action::Replace, vec!["pa-old".to_string()]));
+        assert_eq!(
+            (a.action, a.delete.clone()),
+            (Action::Replace, vec!["pa-old".to_string()])
+        );
     }
 
     #[test]
@@ -1290,32 +1487,65 @@ mod tests {
         let pods = [pod("pa", "a", "old", "ready", 1)];
         let n: Vec<&Node> = nodes.iter().collect();
         let p: Vec<&Pod> = pods.iter().collect();
-        let view = |hash, complete| View { nodes: &n, pods: &p, hash, now: NOW.parse().unwrap(), complete };
-        assert_eq!(on(&next_sync(&d, &view(Hash::Unknown, true)), "a").action, Action::Unknown);
-        assert_eq!(on(&next_sync(&d, &view(Hash::Known("newhash"), false)), "a").action, Action::Unknown);
+        let view = |hash, complete| View {
+            nodes: &n,
+            pods: &p,
+            hash,
+            now: NOW.parse().unwrap(),
+            complete,
+        };
+        assert_eq!(
+            on(&next_sync(&d, &view(Hash::Unknown, true)), "a").action,
+            Action::Unknown
+        );
+        assert_eq!(
+            on(&next_sync(&d, &view(Hash::Known("newhash"), false)), "a").action,
+            Action::Unknown
+        );
         // A new template: no pod carries its hash, so the outdated pod is replaced.
-        assert_eq!(on(&next_sync(&d, &view(Hash::New, true)), "a").action, Action::Replace);
+        assert_eq!(
+            on(&next_sync(&d, &view(Hash::New, true)), "a").action,
+            Action::Replace
+        );
     }
 
     #[test]
     fn pending_pod_on_a_node_that_gained_a_noschedule_taint() {
         let d = ds(json!({"type": "OnDelete"}));
-        let p = plan(&d, &[tainted("t", NO_SCHEDULE)], &[pod("p", "t", "new", "pending", 1)]);
+        let p = plan(
+            &d,
+            &[tainted("t", NO_SCHEDULE)],
+            &[pod("p", "t", "new", "pending", 1)],
+        );
         let m = on(&p, "t");
         assert_eq!(m.action, Action::None);
-        assert!(m.why.contains("Pending") && m.why.contains("remove the taint or delete the pod"), "{}", m.why);
+        assert!(
+            m.why.contains("Pending") && m.why.contains("remove the taint or delete the pod"),
+            "{}",
+            m.why
+        );
         // Under RollingUpdate an outdated Pending pod is not available: replaced at once, none follows.
         let d = ds(rolling(json!(1), json!(0)));
-        let p = plan(&d, &[tainted("t", NO_SCHEDULE)], &[pod("p", "t", "old", "pending", 1)]);
+        let p = plan(
+            &d,
+            &[tainted("t", NO_SCHEDULE)],
+            &[pod("p", "t", "old", "pending", 1)],
+        );
         let m = on(&p, "t");
-        assert_eq!((m.action, m.delete.clone()), (Action::Delete, vec!["p".to_string()]));
+        assert_eq!(
+            (m.action, m.delete.clone()),
+            (Action::Delete, vec!["p".to_string()])
+        );
     }
 
     #[test]
     fn manage_writes_put_the_rolling_update_after_them() {
         let d = ds(rolling(json!(1), json!(0)));
         let nodes = [node("a", json!([])), node("b", json!([]))];
-        let pods = [pod("pa", "a", "old", "ready", 1), orphan(pod("pb", "b", "new", "ready", 1))];
+        let pods = [
+            pod("pa", "a", "old", "ready", 1),
+            orphan(pod("pb", "b", "new", "ready", 1)),
+        ];
         let p = plan(&d, &nodes, &pods);
         assert_eq!(on(&p, "b").action, Action::Adopt);
         assert!(on(&p, "a").after_own_writes, "{:?}", on(&p, "a"));

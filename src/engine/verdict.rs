@@ -222,7 +222,10 @@ impl<'a> Index<'a> {
                 nodes: &self.node_list,
                 pods: &mine,
                 hash,
-                now: self.snapshot.taken_at.unwrap_or_else(k8s_openapi::jiff::Timestamp::now),
+                now: self
+                    .snapshot
+                    .taken_at
+                    .unwrap_or_else(k8s_openapi::jiff::Timestamp::now),
                 complete: !self.snapshot.partial,
             };
             let plan = sync::next_sync(ds, &view);

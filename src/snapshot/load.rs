@@ -82,7 +82,8 @@ impl Need {
             Need::DaemonSet { .. } => {
                 let owners = self.daemonset_uids(snapshot);
                 // An orphan may be adopted: the claim decides, by labels.
-                let owned = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
+                let owned =
+                    |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
                 let pending = pending_nodes(snapshot.pods.iter().filter(|p| owned(p)));
                 snapshot
                     .pods

@@ -104,6 +104,13 @@ impl TestCluster {
     pub fn start(&self, component: &str) {
         self.script(&["start", component, &self.dir.to_string_lossy()]);
     }
+    /// Starts a component with extra flags for this start only.
+    pub fn start_with(&self, component: &str, flags: &[&str]) {
+        let dir = self.dir.to_string_lossy();
+        let mut args = vec!["start", component, &dir];
+        args.extend_from_slice(flags);
+        self.script(&args);
+    }
     /// Compacts etcd's history past every resourceVersion handed out so far (see cluster.sh
     /// compact); returns the revision compacted at.
     pub fn compact_etcd(&self) -> u64 {
@@ -495,5 +502,54 @@ where
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: reader.join().unwrap_or_default(),
+    }
+}
+
+/// A small deterministic PRNG (splitmix64) for the seeded differential tests.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    /// 1..=max distinct items.
+    pub fn some<'a, T>(&mut self, items: &'a [T], max: usize) -> Vec<&'a T> {
+        let n = 1 + self.below(max.min(items.len()));
+        let mut picked: Vec<usize> = Vec::new();
+        while picked.len() < n {
+            let i = self.below(items.len());
+            if !picked.contains(&i) {
+                picked.push(i);
+            }
+        }
+        picked.into_iter().map(|i| &items[i]).collect()
+    }
+}
+
+/// The seed of a differential test: `KUBECTL_DS_DIFF_SEED` replays a run; otherwise the clock.
+pub fn seed() -> u64 {
+    match std::env::var("KUBECTL_DS_DIFF_SEED") {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("KUBECTL_DS_DIFF_SEED={s:?} is not a number")),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
     }
 }

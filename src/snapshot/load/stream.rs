@@ -33,9 +33,9 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::document::{ListHeader, Objects, Target, core_event};
+use super::is_orphan_pod;
 use super::{Need, bound_to_any, is_failed_create, is_failed_create_of, pending_nodes};
 use crate::engine::verdict::controller_uid;
-use super::is_orphan_pod;
 use crate::snapshot::Snapshot;
 
 /// One input of a snapshot: a file, or standard input already read.
@@ -960,9 +960,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
 
 /// A pod without any controller reference: one a DaemonSet may adopt.
 fn is_orphan(skim: &Skim<'_>) -> bool {
-    skim.metadata
-        .as_ref()
-        .is_none_or(|m| !m.owner_references.iter().flatten().any(|r| r.controller == Some(true)))
+    skim.metadata.as_ref().is_none_or(|m| {
+        !m.owner_references
+            .iter()
+            .flatten()
+            .any(|r| r.controller == Some(true))
+    })
 }
 
 /// Mirrors `engine::verdict::controller_uid`: the controller reference of kind DaemonSet.
