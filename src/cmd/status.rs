@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::analysis::{Filter, coverage, require_nodes, select};
 use crate::cli::{OutputFormat, StatusArgs};
+use crate::engine::history;
 use crate::engine::revisions::current_hash;
 use crate::engine::verdict::{Verdict, VerdictKind, template_generation};
 use crate::error::Result;
@@ -17,9 +18,6 @@ use crate::render::table::{Style, TableCell, Tone, render, status_cell};
 use crate::render::{machine, verdicts};
 use crate::snapshot::load::{Need, load_for};
 use crate::snapshot::{Snapshot, load, parse_source};
-
-/// The annotation `pause` records the previous update strategy in.
-pub const PAUSED_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
 
 /// One DaemonSet's counters, as the controller reports them.
 #[derive(Debug, Serialize)]
@@ -43,26 +41,13 @@ pub struct Summary {
 impl Summary {
     pub fn of(ds: &DaemonSet) -> Summary {
         let s = ds.status.clone().unwrap_or_default();
-        let strategy = ds.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
-        let kind = strategy
-            .and_then(|s| s.type_.clone())
-            .unwrap_or_else(|| "RollingUpdate".into());
-        let detail = strategy.and_then(|s| s.rolling_update.as_ref()).map(|r| {
-            let v = |q: &Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>| match q {
-                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i)) => i.to_string(),
-                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s)) => s.clone(),
-                None => "-".into(),
-            };
-            format!(
-                "maxUnavailable {}, maxSurge {}",
-                v(&r.max_unavailable),
-                v(&r.max_surge)
-            )
-        });
-        let update_strategy = match (kind.as_str(), detail) {
-            ("RollingUpdate", Some(d)) => format!("RollingUpdate ({d})"),
-            (k, _) => k.to_string(),
-        };
+        // One home for the strategy's text and for "paused": the engine (engine::history), which
+        // `resume` asks too, so the two never disagree.
+        let update_strategy = history::describe_strategy(&history::update_strategy(ds));
+        let paused = matches!(
+            history::pause_state(ds),
+            history::PauseState::Paused { .. } | history::PauseState::Malformed { .. }
+        );
         Summary {
             namespace: ds.metadata.namespace.clone().unwrap_or_default(),
             name: ds.metadata.name.clone().unwrap_or_default(),
@@ -73,11 +58,7 @@ impl Summary {
             available: s.number_available.unwrap_or(0),
             misscheduled: s.number_misscheduled,
             update_strategy,
-            paused: ds
-                .metadata
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.contains_key(PAUSED_ANNOTATION)),
+            paused,
             observed_generation: s.observed_generation.unwrap_or(0),
             generation: ds.metadata.generation.unwrap_or(0),
             created: ds.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
@@ -383,4 +364,45 @@ fn detail(opts: &Options, snapshot: &Snapshot, ds: Option<DaemonSet>) -> Result<
     } else {
         Outcome::NotFine
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ds(strategy: serde_json::Value, record: bool) -> DaemonSet {
+        let mut annotations = serde_json::Map::new();
+        if record {
+            annotations.insert(
+                history::PAUSE_ANNOTATION.into(),
+                json!(r#"{"pausedAt": "2025-01-01T00:00:00Z", "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2, "maxSurge": 0}}}"#),
+            );
+        }
+        serde_json::from_value(json!({
+            "metadata": {"name": "agent", "namespace": "ns", "annotations": annotations},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}}, "updateStrategy": strategy,
+                     "template": {"spec": {"containers": []}}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn paused_is_what_resume_sees() {
+        let rolling = json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2, "maxSurge": 0}});
+        // The strategy was set back to RollingUpdate by hand after `pause`: the record is stale
+        // and `resume` says "is not paused"; status must not say paused.
+        let stale = Summary::of(&ds(rolling.clone(), true));
+        assert!(!stale.paused);
+        assert_eq!(
+            stale.update_strategy,
+            "RollingUpdate (maxUnavailable 2, maxSurge 0)"
+        );
+        assert!(Summary::of(&ds(json!({"type": "OnDelete"}), true)).paused);
+        assert!(
+            !Summary::of(&ds(json!({"type": "OnDelete"}), false)).paused,
+            "OnDelete set by hand is not a pause"
+        );
+        assert!(!Summary::of(&ds(rolling, false)).paused);
+    }
 }
