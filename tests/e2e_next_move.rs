@@ -440,7 +440,7 @@ async fn set_pod_status(env: &TestEnv, pod: &str, status: Value) {
         .expect("patch pod status");
 }
 
-async fn make_unready(env: &TestEnv, pod: &Pod) {
+async fn set_ready(env: &TestEnv, pod: &Pod, ready: bool) {
     let mut conditions = pod
         .status
         .as_ref()
@@ -448,15 +448,26 @@ async fn make_unready(env: &TestEnv, pod: &Pod) {
         .unwrap_or_default();
     for c in &mut conditions {
         if c.type_ == "Ready" {
-            c.status = "False".into();
+            c.status = if ready { "True" } else { "False" }.into();
         }
     }
-    set_pod_status(
-        env,
-        pod.metadata.name.as_deref().unwrap_or_default(),
-        json!({"conditions": conditions}),
-    )
-    .await;
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    set_pod_status(env, name, json!({"conditions": conditions})).await;
+}
+
+async fn make_unready(env: &TestEnv, pod: &Pod) {
+    set_ready(env, pod, false).await;
+}
+
+/// Pods left unready on purpose are made Ready again (kwok would not), so the round can settle.
+async fn restore_readiness(env: &TestEnv, unready: &BTreeSet<String>) {
+    for name in unready {
+        if let Ok(pod) = env.pods().get(name).await
+            && pod.metadata.deletion_timestamp.is_none()
+        {
+            set_ready(env, &pod, true).await;
+        }
+    }
 }
 
 /// One round's changes while the controller is stopped; returns what was done and the pods left
@@ -464,6 +475,7 @@ async fn make_unready(env: &TestEnv, pod: &Pod) {
 async fn perturb(env: &TestEnv, rng: &mut Rng, round: usize) -> (Vec<String>, BTreeSet<String>) {
     let mut log = Vec::new();
     let mut unready = BTreeSet::new();
+    let mut touched = BTreeSet::new();
     // Nodes: a NoSchedule taint on rollout nodes; a NoExecute taint or the zone=x label on
     // manage nodes (only the manage DaemonSets run there).
     for i in 0..NODES {
@@ -525,7 +537,8 @@ async fn perturb(env: &TestEnv, rng: &mut Rng, round: usize) -> (Vec<String>, BT
         for _ in 0..1 + rng.below(2) {
             let p = rng.pick(&pods).clone();
             let pname = p.metadata.name.clone().unwrap_or_default();
-            if unready.contains(&pname) {
+            // One change a pod per round (a deleted pod cannot be failed too).
+            if !touched.insert(pname.clone()) {
                 continue;
             }
             match rng.below(6) {
@@ -785,6 +798,17 @@ async fn next_moves_agree_with_the_daemonset_controller() {
                 .mismatches
                 .push(format!("  (round {round}: {})", changes.join("; ")));
         }
+        eprintln!(
+            "next-move differential: round {round}: {}/{} agree so far, {} new mismatches (seed {seed}, {:.0?})",
+            tally.agreed,
+            tally.compared,
+            tally.mismatches.len() - mismatches_before,
+            started.elapsed()
+        );
+        for m in &tally.mismatches[mismatches_before..] {
+            eprintln!("  {m}");
+        }
+        restore_readiness(&env, &unready).await;
         wait_settled(&env, seed, &format!("after round {round}")).await;
     }
     env.cluster.stop(KCM);

@@ -1088,7 +1088,7 @@ fn assemble(w: NodeWork, ru: Option<RuMove>, elig: &Eligibility, pods: Option<&V
     if why.starts_with("nothing") || why.starts_with("cannot tell") {
         m.why = format!("next sync: {why}");
     } else {
-        m.why = format!("on its next sync the controller {why}");
+        m.why = format!("next sync: the controller {why}");
     }
     m.pods = pods_named;
     m.create = create;

@@ -49,12 +49,12 @@ pub fn why_not_table(verdicts: &[Verdict], style: Style, wide: bool) -> String {
     render(style, &header, rows)
 }
 
-/// Every reason of a verdict, one a line, then the controller's next move unless there is
-/// nothing to say (a fine verdict the controller leaves as it is).
+/// Every reason of a verdict, one a line, then the controller's next move ("next sync: ...")
+/// unless there is nothing to say (a fine verdict the controller leaves as it is).
 pub fn reason_cell(v: &Verdict) -> String {
     let mut lines: Vec<String> = v.reasons.iter().map(|r| r.message.clone()).collect();
     if !(v.next.action == Action::None && v.verdict.is_fine()) {
-        lines.push(format!("next: {}", v.next.why));
+        lines.push(v.next.why.clone());
     }
     if lines.is_empty() {
         "-".into()
