@@ -230,31 +230,40 @@ pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod
 /// the namespace's pods are listed.
 pub async fn claimable_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
     let ns = ds.namespace().unwrap_or_default();
-    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
-    let req = Request {
-        verb: "list",
-        resource: "pods",
-        namespace: Some(&ns),
-    };
-    let items = list_overlapped(cluster, &api, &ListParams::default(), req).await?;
-    Ok(items
+    Ok(pods_in(cluster, Some(&ns))
+        .await?
         .into_iter()
         .filter(|p| crate::engine::sync::claim(ds, p) != crate::engine::sync::Claim::Ignored)
         .collect())
 }
 
-/// What `why-not` adds when a rolling update's budget decides a node's next move: every node, and
-/// the pods of these DaemonSets' namespaces that their claims look at.
-pub async fn whole_view(cluster: &Cluster, daemonsets: &[&DaemonSet]) -> Result<(Vec<Node>, Vec<Pod>)> {
-    let nodes_api: Api<Node> = Api::all(cluster.client.clone());
-    let nodes_req = Request {
+/// Every node of the cluster.
+async fn all_nodes(cluster: &Cluster) -> Result<Vec<Node>> {
+    let api: Api<Node> = Api::all(cluster.client.clone());
+    let req = Request {
         verb: "list",
         resource: "nodes",
         namespace: None,
     };
-    let all = ListParams::default();
+    list_overlapped(cluster, &api, &ListParams::default(), req).await
+}
+
+/// Every pod of a namespace (every namespace with None).
+async fn pods_in(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<Pod>> {
+    let api: Api<Pod> = api_for(cluster, namespace);
+    let req = Request {
+        verb: "list",
+        resource: "pods",
+        namespace,
+    };
+    list_overlapped(cluster, &api, &ListParams::default(), req).await
+}
+
+/// What `why-not` adds when a rolling update's budget decides a node's next move: every node, and
+/// the pods of these DaemonSets' namespaces that their claims look at.
+pub async fn whole_view(cluster: &Cluster, daemonsets: &[&DaemonSet]) -> Result<(Vec<Node>, Vec<Pod>)> {
     let (nodes, pods) = futures::try_join!(
-        list_overlapped(cluster, &nodes_api, &all, nodes_req),
+        all_nodes(cluster),
         futures::future::try_join_all(daemonsets.iter().map(|ds| claimable_pods(cluster, ds))),
     )?;
     Ok((nodes, pods.into_iter().flatten().collect()))
@@ -515,13 +524,6 @@ pub async fn failed_create_events_in(cluster: &Cluster, namespaces: &[&str]) -> 
 /// plus the pods bound to nodes where one of its pods is Pending (for the local fit check). The
 /// nodes and events are asked for at once with the DaemonSet; its pods and revisions once it is known.
 pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> Result<Snapshot> {
-    let nodes_api: Api<Node> = Api::all(cluster.client.clone());
-    let nodes_req = Request {
-        verb: "list",
-        resource: "nodes",
-        namespace: None,
-    };
-    let all = ListParams::default();
     let daemonset_and_pods = async {
         let ds = get_daemonset(cluster, namespace, name).await?;
         let (pods, revisions) =
@@ -530,7 +532,7 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
         Ok::<_, Error>((ds, pods, neighbours, revisions))
     };
     let (nodes, events, (ds, mut pods, neighbours, revisions)) = futures::try_join!(
-        list_overlapped(cluster, &nodes_api, &all, nodes_req),
+        all_nodes(cluster),
         failed_create_events(cluster, Some(namespace)),
         daemonset_and_pods,
     )?;
@@ -596,23 +598,10 @@ pub async fn list_daemonsets(
 /// revisions and FailedCreate events, plus the pods bound to nodes where a DaemonSet pod is Pending.
 pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<&str>) -> Result<Snapshot> {
     let ns = scope.namespace();
-    let nodes_api: Api<Node> = Api::all(cluster.client.clone());
-    let nodes_req = Request {
-        verb: "list",
-        resource: "nodes",
-        namespace: None,
-    };
-    let pods_api: Api<Pod> = api_for(cluster, ns);
-    let pods_req = Request {
-        verb: "list",
-        resource: "pods",
-        namespace: ns,
-    };
-    let all = ListParams::default();
     let (nodes, daemonsets, pods, revisions, events) = futures::try_join!(
-        list_overlapped(cluster, &nodes_api, &all, nodes_req),
+        all_nodes(cluster),
         daemonsets_in(cluster, scope, selector),
-        list_overlapped(cluster, &pods_api, &all, pods_req),
+        pods_in(cluster, ns),
         revisions_in(cluster, ns),
         failed_create_events(cluster, ns),
     )?;

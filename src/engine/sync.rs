@@ -810,8 +810,17 @@ fn rolling_update_moves<'a>(
                     delete: vec![name(old)],
                     pool: Some(Pool { picked: room, of }),
                     why: format!(
-                        "may replace outdated pod {}: the rolling update replaces {room} of the {of} nodes with an available outdated pod (maxUnavailable {max_unavailable}, {used} unavailable); which ones is random",
-                        name(old)
+                        "may {} outdated pod {}: the rolling update replaces {room} of the {of} nodes with an available outdated pod (maxUnavailable {max_unavailable}, {used} unavailable); which ones is random{}",
+                        if followed { "replace" } else { "delete" },
+                        name(old),
+                        if followed {
+                            String::new()
+                        } else {
+                            format!(
+                                "; no new pod follows here, since {}",
+                                eligibility.get(node).map(not_qualify).unwrap_or_default()
+                            )
+                        }
                     ),
                     followed,
                     ..Default::default()
