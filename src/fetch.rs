@@ -182,6 +182,26 @@ pub fn selector_string(selector: &LabelSelector) -> String {
     parts.join(",")
 }
 
+/// Each requirement of a selector negated, as selector strings: a pod fails the selector exactly
+/// when it matches one of them (`a=b` gives `a!=b`, which an absent `a` matches too).
+pub fn negated_requirements(selector: &LabelSelector) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (k, v) in selector.match_labels.iter().flatten() {
+        parts.push(format!("{k}!={v}"));
+    }
+    for e in selector.match_expressions.iter().flatten() {
+        let values = e.values.clone().unwrap_or_default().join(",");
+        parts.push(match e.operator.as_str() {
+            "In" => format!("{} notin ({values})", e.key),
+            "NotIn" => format!("{} in ({values})", e.key),
+            "Exists" => format!("!{}", e.key),
+            "DoesNotExist" => e.key.clone(),
+            other => format!("{} {other} ({values})", e.key),
+        });
+    }
+    parts
+}
+
 fn controlled_by(
     owner_uid: Option<&str>,
     refs: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>>,
@@ -224,17 +244,102 @@ pub async fn daemonset_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod
     controlled_by_daemonset(cluster, ds, "pods").await
 }
 
-/// The pods the controller's claim looks at for a DaemonSet (engine::sync::claim): those it
-/// controls whatever their labels (it releases the ones that no longer match) and the orphans that
-/// match its selector (it adopts them). Neither can be asked of the API server by a selector, so
-/// the namespace's pods are listed.
-pub async fn claimable_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
+/// The pods the controller's claim looks at for a DaemonSet (engine::sync::claim): those its
+/// selector matches (its own, and orphans it adopts) and those it controls whose labels no longer
+/// match (it releases them). The latter cannot be asked for by owner, but they still carry the
+/// `controller-revision-hash` of one of the DaemonSet's revisions: one list per requirement of
+/// the selector, negated, among the pods carrying those hashes (usually none).
+pub async fn claimable_pods(
+    cluster: &Cluster,
+    ds: &DaemonSet,
+    revisions: &[ControllerRevision],
+) -> Result<Vec<Pod>> {
+    let mut pods = selected_pods(cluster, ds).await?;
+    pods.extend(released_candidates(cluster, ds, revisions).await?);
+    Ok(claimed_only(ds, pods))
+}
+
+fn pods_list_request(ns: &str) -> Request<'_> {
+    Request {
+        verb: "list",
+        resource: "pods",
+        namespace: Some(ns),
+    }
+}
+
+/// The pods of the DaemonSet's namespace its selector matches.
+async fn selected_pods(cluster: &Cluster, ds: &DaemonSet) -> Result<Vec<Pod>> {
     let ns = ds.namespace().unwrap_or_default();
-    Ok(pods_in(cluster, Some(&ns))
-        .await?
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
+    let selector = ds
+        .spec
+        .as_ref()
+        .map(|s| selector_string(&s.selector))
+        .unwrap_or_default();
+    list_overlapped(
+        cluster,
+        &api,
+        &ListParams::default().labels(&selector),
+        pods_list_request(&ns),
+    )
+    .await
+}
+
+/// The pods carrying one of the revisions' hashes that the DaemonSet's selector does not match.
+async fn released_candidates(
+    cluster: &Cluster,
+    ds: &DaemonSet,
+    revisions: &[ControllerRevision],
+) -> Result<Vec<Pod>> {
+    let ns = ds.namespace().unwrap_or_default();
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
+    let mut hashes: Vec<String> = revisions
+        .iter()
+        .map(crate::engine::revisions::revision_hash)
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    let Some(selector) = ds
+        .spec
+        .as_ref()
+        .map(|s| &s.selector)
+        .filter(|_| !hashes.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let hashes = hashes.join(",");
+    let selectors: Vec<String> = negated_requirements(selector)
         .into_iter()
+        .map(|n| format!("controller-revision-hash in ({hashes}),{n}"))
+        .collect();
+    let req = pods_list_request(&ns);
+    let lists = futures::future::try_join_all(selectors.iter().map(|sel| {
+        let params = ListParams::default().labels(sel);
+        let api = api.clone();
+        async move { list_overlapped(cluster, &api, &params, req).await }
+    }))
+    .await?;
+    Ok(lists.into_iter().flatten().collect())
+}
+
+/// The pods the DaemonSet's claim keeps, adopts or releases, each once.
+fn claimed_only(ds: &DaemonSet, pods: Vec<Pod>) -> Vec<Pod> {
+    let mut seen = std::collections::HashSet::new();
+    pods.into_iter()
+        .filter(|p| seen.insert(p.metadata.uid.clone()))
         .filter(|p| crate::engine::sync::claim(ds, p) != crate::engine::sync::Claim::Ignored)
-        .collect())
+        .collect()
+}
+
+/// What `why-not` adds when a rolling update's budget decides a node's next move: every node, and
+/// the pods these DaemonSets' claims look at.
+pub async fn whole_view(cluster: &Cluster, daemonsets: &[&DaemonSet]) -> Result<(Vec<Node>, Vec<Pod>)> {
+    let pods = futures::future::try_join_all(daemonsets.iter().map(|ds| async move {
+        let revisions = daemonset_revisions(cluster, ds).await?;
+        claimable_pods(cluster, ds, &revisions).await
+    }));
+    let (nodes, pods) = futures::try_join!(all_nodes(cluster), pods)?;
+    Ok((nodes, pods.into_iter().flatten().collect()))
 }
 
 /// Every node of the cluster.
@@ -257,16 +362,6 @@ async fn pods_in(cluster: &Cluster, namespace: Option<&str>) -> Result<Vec<Pod>>
         namespace,
     };
     list_overlapped(cluster, &api, &ListParams::default(), req).await
-}
-
-/// What `why-not` adds when a rolling update's budget decides a node's next move: every node, and
-/// the pods of these DaemonSets' namespaces that their claims look at.
-pub async fn whole_view(cluster: &Cluster, daemonsets: &[&DaemonSet]) -> Result<(Vec<Node>, Vec<Pod>)> {
-    let (nodes, pods) = futures::try_join!(
-        all_nodes(cluster),
-        futures::future::try_join_all(daemonsets.iter().map(|ds| claimable_pods(cluster, ds))),
-    )?;
-    Ok((nodes, pods.into_iter().flatten().collect()))
 }
 
 /// The ControllerRevisions a DaemonSet controls, as `kubectl rollout history` finds them.
@@ -307,6 +402,31 @@ mod tests {
             ]),
         };
         assert_eq!(selector_string(&sel), "app=agent,tier in (a,b),x notin (c),y,!z");
+        // A pod fails the selector exactly when it matches one of these.
+        assert_eq!(
+            negated_requirements(&sel),
+            vec!["app!=agent", "tier notin (a,b)", "x in (c)", "!y", "z"]
+        );
+        let parsed = |t: &str| crate::selector::Selector::parse(t).unwrap();
+        let labels = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for pod in [
+            labels(&[("app", "agent"), ("tier", "a"), ("y", "1")]),
+            labels(&[("app", "debug"), ("tier", "a"), ("y", "1")]),
+            labels(&[("tier", "b"), ("y", "1")]),
+            labels(&[("app", "agent"), ("tier", "c"), ("y", "1"), ("z", "1")]),
+            labels(&[("app", "agent"), ("tier", "a"), ("x", "c"), ("y", "")]),
+        ] {
+            let matches = parsed(&selector_string(&sel)).matches(Some(&pod));
+            let fails_one = negated_requirements(&sel)
+                .iter()
+                .any(|n| parsed(n).matches(Some(&pod)));
+            assert_eq!(matches, !fails_one, "{pod:?}");
+        }
     }
 }
 
@@ -526,8 +646,10 @@ pub async fn failed_create_events_in(cluster: &Cluster, namespaces: &[&str]) -> 
 pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> Result<Snapshot> {
     let daemonset_and_pods = async {
         let ds = get_daemonset(cluster, namespace, name).await?;
-        let (pods, revisions) =
-            futures::try_join!(claimable_pods(cluster, &ds), daemonset_revisions(cluster, &ds))?;
+        let (mut pods, revisions) =
+            futures::try_join!(selected_pods(cluster, &ds), daemonset_revisions(cluster, &ds))?;
+        pods.extend(released_candidates(cluster, &ds, &revisions).await?);
+        let pods = claimed_only(&ds, pods);
         let neighbours = neighbours_of_pending(cluster, namespace, &pods).await?;
         Ok::<_, Error>((ds, pods, neighbours, revisions))
     };
