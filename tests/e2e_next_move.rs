@@ -19,7 +19,7 @@
 //! kubectl-ds says so with `afterOwnWrites`, and such moves are counted, not compared).
 //!
 //! `KUBECTL_DS_DIFF_SEED=<n>` replays a run; the seed is printed at the start and on failure.
-//! `KUBECTL_DS_NEXT_ROUNDS=<n>` runs more rounds (default 4). This binary holds one test.
+//! `KUBECTL_DS_NEXT_ROUNDS=<n>` runs more or fewer rounds (default 5). This binary holds one test.
 
 mod support;
 
@@ -657,7 +657,7 @@ async fn next_moves_agree_with_the_daemonset_controller() {
     let rounds: usize = std::env::var("KUBECTL_DS_NEXT_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(5);
     eprintln!(
         "next-move differential: seed {seed} (replay with KUBECTL_DS_DIFF_SEED={seed}), {rounds} rounds"
     );

@@ -296,8 +296,11 @@ impl<'a> Index<'a> {
         let Some(pod) = pods.first().copied() else {
             if elig.should_run {
                 verdict.verdict = VerdictKind::Missing;
+                let known_cause = !released.is_empty();
                 verdict.reasons = released;
-                verdict.reasons.extend(self.missing_reasons(ds, node_name, &gone));
+                verdict
+                    .reasons
+                    .extend(self.missing_reasons(ds, node_name, &gone, known_cause));
             } else {
                 verdict.reasons = elig.reasons;
                 if let Err(text) = node_ready(node) {
@@ -367,7 +370,7 @@ impl<'a> Index<'a> {
     }
 
     /// Why an eligible node has no pod: the controller's side of things.
-    fn missing_reasons(&self, ds: &DaemonSet, node: &str, gone: &[&Pod]) -> Vec<Reason> {
+    fn missing_reasons(&self, ds: &DaemonSet, node: &str, gone: &[&Pod], known_cause: bool) -> Vec<Reason> {
         let mut reasons = Vec::new();
         if ds.metadata.deletion_timestamp.is_some() {
             reasons.push(Reason::new(Rule::Controller, "the DaemonSet is being deleted"));
@@ -399,7 +402,7 @@ impl<'a> Index<'a> {
                 format!("FailedCreate: {}", event.message.as_deref().unwrap_or("").trim()),
             ));
         }
-        if reasons.is_empty() {
+        if reasons.is_empty() && !known_cause {
             let age = self
                 .node(node)
                 .and_then(|n| n.metadata.creation_timestamp.as_ref())
