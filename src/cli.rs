@@ -172,7 +172,8 @@ pub struct HistoryArgs {
     /// The DaemonSet
     pub daemonset: String,
     /// Print the pod template of this revision
-    #[arg(long, value_name = "N", conflicts_with = "diff")]
+    #[arg(long, value_name = "N", conflicts_with = "diff", allow_negative_numbers = true,
+          value_parser = revision_number)]
     pub revision: Option<i64>,
     /// Diff two revisions field by field (B defaults to the current one)
     #[arg(long, num_args = 1..=2, value_names = ["A", "B"])]
@@ -184,7 +185,10 @@ pub struct UndoArgs {
     /// The DaemonSet
     pub daemonset: String,
     /// The revision to roll back to (default: the one before the newest)
-    #[arg(long, default_value_t = 0, value_name = "N", allow_negative_numbers = true)]
+    // A negative revision is refused as a usage error when the command line is read, before the
+    // kubeconfig is read or a connection made (kubectl refuses it only after reading the history).
+    #[arg(long, default_value_t = 0, value_name = "N", allow_negative_numbers = true,
+          value_parser = revision_number)]
     pub to_revision: i64,
     /// Show what would change without changing anything
     #[arg(long)]
@@ -205,4 +209,13 @@ pub struct CompleteArgs {
     /// The words typed so far after `kubectl ds`, the last one being completed
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub words: Vec<String>,
+}
+
+/// A revision number as `rollout undo --to-revision` and `history --revision` take it: 0 or more.
+fn revision_number(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err("a revision number is 0 or more (the numbers `kubectl ds history` lists; 0 means the previous one)".into()),
+        Err(_) => Err("expected a whole number such as 3".into()),
+    }
 }

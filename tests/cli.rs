@@ -367,3 +367,28 @@ fn broken_pipe_is_not_an_error() {
         "{status:?} {err}"
     );
 }
+
+/// A revision that cannot exist is a usage error (exit 2) before the kubeconfig is read.
+#[test]
+fn negative_revisions_are_usage_errors_before_any_io() {
+    for args in [
+        &["undo", "agent", "--to-revision", "-3"][..],
+        &["undo", "agent", "--to-revision=-1"][..],
+        &["history", "agent", "--revision", "-2"][..],
+    ] {
+        let out = assert_cmd::Command::cargo_bin("kubectl-ds")
+            .unwrap()
+            .env_clear()
+            .args(args)
+            .args(["--kubeconfig", "/nonexistent/kubeconfig"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("0 or more"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("kubeconfig"),
+            "{args:?} read the kubeconfig: {stderr}"
+        );
+    }
+}
