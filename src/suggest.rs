@@ -9,7 +9,7 @@ pub fn closest<'a>(wanted: &str, names: impl IntoIterator<Item = &'a str>) -> Ve
             let d = if name.contains(wanted) || wanted.contains(name) {
                 0
             } else {
-                edit_distance(wanted, name)
+                strsim::levenshtein(wanted, name)
             };
             let limit = (wanted.chars().count().max(name.chars().count()) / 2).max(2);
             (d <= limit).then_some((d, name))
@@ -28,20 +28,6 @@ pub fn did_you_mean(wanted: &str, names: &[String]) -> String {
     } else {
         format!("did you mean {}?", found.join(", "))
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
