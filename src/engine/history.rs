@@ -179,7 +179,8 @@ pub fn matches(template: &PodTemplateSpec, data: &Value) -> bool {
     normalize_data(data).is_some_and(|d| d == template_patch(template))
 }
 
-/// The current revision: the highest-numbered one matching the template (§6.1). None means the
+/// The current revision among revisions already read as [`Revision`]s: the highest-numbered one
+/// matching the template (§6.1), by the same rule as `engine::revisions::current`. None means the
 /// controller has not recorded the template yet.
 pub fn current_revision<'a>(template: &PodTemplateSpec, revisions: &'a [Revision]) -> Option<&'a Revision> {
     revisions

@@ -48,6 +48,20 @@ pub fn is_terminating(pod: &Pod) -> bool {
     pod.metadata.deletion_timestamp.is_some()
 }
 
+/// The pod has ended (Failed or Succeeded).
+// mirrors podutil.IsPodTerminal
+pub fn is_terminal(pod: &Pod) -> bool {
+    matches!(phase(pod), "Failed" | "Succeeded")
+}
+
+/// Since Kubernetes 1.28 a pod that has ended and is being deleted no longer counts for the
+/// DaemonSet controller (not for manage, the rolling update or the status); the one home of that
+/// rule.
+// mirrors getNodesToDaemonPods(includeDeletedTerminal=false) (pkg/controller/daemon)
+pub fn ended_and_deleting(pod: &Pod) -> bool {
+    is_terminal(pod) && is_terminating(pod)
+}
+
 pub fn phase(pod: &Pod) -> &str {
     pod.status
         .as_ref()

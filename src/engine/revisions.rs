@@ -1,27 +1,18 @@
-//! Which ControllerRevision is a DaemonSet's current one (semantics §6.1, `Match`).
-//!
-//! The controller compares bytes of a Go encoding we cannot reproduce. We compare meaning instead:
-//! both the DaemonSet's template and the revision's `spec.template` are read into the typed pod
-//! template, so fields the API fills with zero values compare equal however they were written.
+//! Which ControllerRevision is a DaemonSet's current one (semantics §6.1, `Match`): the one home of
+//! that rule for every command. The comparison itself is `engine::history::matches` (the
+//! controller compares bytes of a Go encoding we cannot reproduce; meaning is compared instead).
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
-use k8s_openapi::api::core::v1::PodTemplateSpec;
 
 use super::pods::REVISION_HASH_LABEL;
-
-/// The pod template a revision stores (`data.spec.template`), if it holds one.
-pub fn revision_template(cr: &ControllerRevision) -> Option<PodTemplateSpec> {
-    let template = cr.data.as_ref()?.0.get("spec")?.get("template")?.clone();
-    serde_json::from_value(template).ok()
-}
 
 /// Whether a revision stores exactly the DaemonSet's current template.
 // mirrors Match (pkg/controller/daemon/update.go), by meaning rather than bytes
 pub fn matches_template(ds: &DaemonSet, cr: &ControllerRevision) -> bool {
-    let Some(spec) = ds.spec.as_ref() else {
+    let (Some(spec), Some(data)) = (ds.spec.as_ref(), cr.data.as_ref()) else {
         return false;
     };
-    revision_template(cr).is_some_and(|t| t == spec.template)
+    super::history::matches(&spec.template, &data.0)
 }
 
 /// A revision's hash label, or its name when the label is missing (as the controller sets it).

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::eligibility::node_should_run_daemon_pod;
 use super::pods::{
-    controller_order, is_available, is_bound, is_ready, is_terminating, is_updated, phase, pod_problems,
+    controller_order, is_available, is_bound, is_ready, is_terminating, is_updated, pod_problems,
     revision_hash, target_node,
 };
 use super::revisions::current_hash;
@@ -393,7 +393,7 @@ impl Ctx {
         let live: Vec<&Pod> = pods
             .iter()
             .copied()
-            .filter(|p| !(is_terminating(p) && matches!(phase(p), "Succeeded" | "Failed")))
+            .filter(|p| !super::pods::ended_and_deleting(p))
             .collect();
         let Some(oldest) = live.first().copied() else {
             // Between deleting the old pod and creating the new one a node has no pod: normal in
@@ -1057,7 +1057,9 @@ mod tests {
     #[test]
     fn pods_carrying_the_current_revision_hash_are_up_to_date_whatever_their_generation() {
         let d = ds(rolling(), 3, status(3, 2, 1, 2, 2));
-        let template = serde_json::to_value(&d.spec.as_ref().unwrap().template).unwrap();
+        // As the controller stores it (getPatch): the template plus "$patch": "replace".
+        let mut template = serde_json::to_value(&d.spec.as_ref().unwrap().template).unwrap();
+        template["$patch"] = json!("replace");
         let revision: k8s_openapi::api::apps::v1::ControllerRevision = serde_json::from_value(json!({
             "metadata": {"name": "agent-hash1", "namespace": "ns",
                          "labels": {"app": "agent", "controller-revision-hash": "hash1"},

@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use super::eligibility::{Eligibility, node_should_run_daemon_pod};
 use super::pods::{
-    REVISION_HASH_LABEL, controller_order, is_available, is_bound, is_ready, is_terminating, is_updated,
-    phase, target_node,
+    REVISION_HASH_LABEL, controller_order, ended_and_deleting, is_available, is_bound, is_ready, is_terminal,
+    is_terminating, is_updated, phase, target_node,
 };
 use super::verdict::template_generation;
 use super::{Reason, Rule};
@@ -236,10 +236,6 @@ fn names(pods: &[&Pod]) -> String {
     pods.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ")
 }
 
-fn is_terminal(pod: &Pod) -> bool {
-    matches!(phase(pod), "Failed" | "Succeeded")
-}
-
 // mirrors GetScaledValueFromIntOrPercent(v, total, roundUp=true) (apimachinery intstr)
 fn scaled(value: Option<&IntOrString>, total: usize) -> Result<usize, String> {
     match value {
@@ -389,7 +385,7 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
             }
             Claim::Owned => {}
         }
-        if is_terminal(pod) && is_terminating(pod) {
+        if ended_and_deleting(pod) {
             continue;
         }
         if let Some(node) = target {

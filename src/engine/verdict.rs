@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::eligibility::{Check, node_should_run_daemon_pod};
 use super::fit::why_not_fit;
 use super::pods::{
-    controller_order, is_bound, is_ready, is_terminating, is_updated, node_ready, phase, pod_problems,
+    controller_order, is_bound, is_ready, is_terminating, is_updated, node_ready, pod_problems,
     revision_hash, target_node,
 };
 use super::sync::{self, Claim, Hash, NextMove, Plan, View};
@@ -263,7 +263,7 @@ impl<'a> Index<'a> {
         let (pods, gone): (Vec<&Pod>, Vec<&Pod>) = self
             .pods_for(ds, node_name)
             .iter()
-            .partition(|p| !(is_terminating(p) && matches!(phase(p), "Succeeded" | "Failed")));
+            .partition(|p| !super::pods::ended_and_deleting(p));
         let hash = self.current_hash(ds);
         let generation = template_generation(ds);
 
