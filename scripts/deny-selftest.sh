@@ -43,6 +43,5 @@ status=0
 "$root/scripts/deny.sh" --advisories "$work/scratch" >"$work/scratch.log" 2>&1 || status=$?
 ((status != 0)) || { cat "$work/scratch.log" >&2; fail "the advisories check passed a lockfile with smallvec 1.6.0"; }
 grep -q "RUSTSEC-2021-0003" "$work/scratch.log" || { cat "$work/scratch.log" >&2; fail "the report does not name RUSTSEC-2021-0003"; }
-grep -m1 "advisories: the check FAILED against" "$work/scratch.log" >&2
-log "   reported RUSTSEC-2021-0003 as expected"
+log "   reported RUSTSEC-2021-0003 as expected ($(grep -m1 -o "against the .*" "$work/scratch.log" || echo "database not named"))"
 log "passed"
