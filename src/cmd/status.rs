@@ -139,19 +139,11 @@ fn snapshot_namespace(opts: &Options) -> Option<String> {
     }
 }
 
+/// The AGE column, as kubectl words it (one home: `render::age`).
 fn age(created: Option<&str>) -> String {
-    let Some(t) = created.and_then(|c| c.parse::<k8s_openapi::jiff::Timestamp>().ok()) else {
-        return "-".into();
-    };
-    let secs = k8s_openapi::jiff::Timestamp::now()
-        .duration_since(t)
-        .as_secs()
-        .max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
+    match created.and_then(|c| c.parse::<k8s_openapi::jiff::Timestamp>().ok()) {
+        Some(t) => crate::render::age(t, k8s_openapi::jiff::Timestamp::now()),
+        None => "-".into(),
     }
 }
 
