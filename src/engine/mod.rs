@@ -10,6 +10,7 @@ pub mod pods;
 pub mod quantity;
 pub mod revisions;
 pub mod rollout;
+pub mod status;
 pub mod sync;
 pub mod tolerations;
 pub mod verdict;

@@ -3,6 +3,7 @@
 
 pub mod machine;
 pub mod progress;
+pub mod status;
 pub mod table;
 pub mod verdicts;
 
