@@ -301,25 +301,47 @@ struct NodeWork<'a> {
     waits: Vec<String>,
 }
 
-fn not_qualify(elig: &Eligibility) -> String {
-    let rules: Vec<&str> = elig
-        .reasons
-        .iter()
-        .map(|r| match r.rule {
-            Rule::NodeName => "the template's nodeName",
-            Rule::NodeSelector => "its nodeSelector",
-            Rule::NodeAffinity => "its required node affinity",
-            Rule::Taint => "an untolerated taint",
-            _ => "a rule",
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if rules.is_empty() {
-        "the node does not qualify".into()
-    } else {
-        format!("the node does not qualify ({})", rules.join(", "))
+/// The two answers of `NodeShouldRunDaemonPod` for one node, and which rules said no, in words;
+/// kept instead of the whole [`Eligibility`] (its checks) so that thousands of nodes stay cheap.
+struct Qualifies {
+    should_run: bool,
+    should_continue_running: bool,
+    why_not: String,
+}
+
+impl Qualifies {
+    fn of(elig: Eligibility) -> Self {
+        let rules: std::collections::BTreeSet<&str> = elig
+            .reasons
+            .iter()
+            .map(|r| match r.rule {
+                Rule::NodeName => "the template's nodeName",
+                Rule::NodeSelector => "its nodeSelector",
+                Rule::NodeAffinity => "its required node affinity",
+                Rule::Taint => "an untolerated taint",
+                _ => "a rule",
+            })
+            .collect();
+        let why_not = if elig.should_run {
+            String::new()
+        } else if rules.is_empty() {
+            "the node does not qualify".into()
+        } else {
+            format!(
+                "the node does not qualify ({})",
+                rules.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+        Qualifies {
+            should_run: elig.should_run,
+            should_continue_running: elig.should_continue_running,
+            why_not,
+        }
     }
+}
+
+fn not_qualify(q: &Qualifies) -> String {
+    q.why_not.clone()
 }
 
 /// The controller's next sync of `ds` over `view`.
@@ -407,10 +429,13 @@ pub fn next_sync<'a>(ds: &DaemonSet, view: &View<'a>) -> Plan {
         _ => None,
     };
     let surge_allowed = allows_surge(ds);
-    let eligibility: BTreeMap<&str, Eligibility> = view
+    let eligibility: BTreeMap<&str, Qualifies> = view
         .nodes
         .iter()
-        .filter_map(|n| Some((n.metadata.name.as_deref()?, node_should_run_daemon_pod(n, ds))))
+        .filter_map(|n| {
+            let name = n.metadata.name.as_deref()?;
+            Some((name, Qualifies::of(node_should_run_daemon_pod(n, ds))))
+        })
         .collect();
     let mut unknown: BTreeMap<&str, String> = BTreeMap::new();
 
@@ -638,7 +663,7 @@ fn rolling_update_moves<'a>(
     view: &View<'a>,
     by_node: &BTreeMap<&'a str, Vec<&'a Pod>>,
     work: &BTreeMap<&str, NodeWork>,
-    eligibility: &BTreeMap<&str, Eligibility>,
+    eligibility: &BTreeMap<&str, Qualifies>,
     hash: Option<&str>,
     generation: Option<i64>,
 ) -> BTreeMap<&'a str, RuMove> {
@@ -1001,7 +1026,7 @@ fn rolling_update_moves<'a>(
 }
 
 /// One node's move from the claim, manage and the rolling update.
-fn assemble(w: NodeWork, ru: Option<RuMove>, elig: &Eligibility, pods: Option<&Vec<&Pod>>) -> NextMove {
+fn assemble(w: NodeWork, ru: Option<RuMove>, elig: &Qualifies, pods: Option<&Vec<&Pod>>) -> NextMove {
     let mut sentences: Vec<String> = Vec::new();
     let adopt: Vec<String> = w.adopt.iter().map(|p| name(p)).collect();
     let release: Vec<String> = w.release.iter().map(|p| name(p)).collect();

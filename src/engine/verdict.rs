@@ -108,7 +108,13 @@ pub struct Index<'a> {
 struct Claimed<'a> {
     pods: HashMap<&'a str, Vec<&'a Pod>>,
     released: HashMap<&'a str, Vec<&'a Pod>>,
-    plan: Plan,
+    /// Every pod the claim looks at (kept, adopted, released).
+    mine: Vec<&'a Pod>,
+    /// The current revision's hash, if known; whether the DaemonSet has revisions at all.
+    hash: Option<String>,
+    has_revisions: bool,
+    /// The next sync over every node, made when first asked for (not for a partial view).
+    plan: OnceCell<Plan>,
 }
 
 /// The uid of the DaemonSet that controls a pod, if a DaemonSet does.
@@ -213,23 +219,14 @@ impl<'a> Index<'a> {
             for list in pods.values_mut() {
                 list.sort_by(|a, b| controller_order(a, b));
             }
-            let hash = match self.current_hash.get(uid) {
-                Some(h) => Hash::Known(h),
-                None if self.with_revisions.contains(uid) => Hash::New,
-                None => Hash::Unknown,
-            };
-            let view = View {
-                nodes: &self.node_list,
-                pods: &mine,
-                hash,
-                now: self
-                    .snapshot
-                    .taken_at
-                    .unwrap_or_else(k8s_openapi::jiff::Timestamp::now),
-                complete: !self.snapshot.partial,
-            };
-            let plan = sync::next_sync(ds, &view);
-            Claimed { pods, released, plan }
+            Claimed {
+                pods,
+                released,
+                mine,
+                hash: self.current_hash.get(uid).cloned(),
+                has_revisions: self.with_revisions.contains(uid),
+                plan: OnceCell::new(),
+            }
         }))
     }
 
@@ -252,7 +249,45 @@ impl<'a> Index<'a> {
 
     /// The controller's next sync of the DaemonSet.
     pub fn plan(&self, ds: &DaemonSet) -> Option<&Plan> {
-        self.claimed(ds).map(|c| &c.plan)
+        let claimed = self.claimed(ds)?;
+        Some(
+            claimed
+                .plan
+                .get_or_init(|| sync::next_sync(ds, &self.view(claimed, &self.node_list))),
+        )
+    }
+
+    fn view<'v>(&self, claimed: &'v Claimed<'a>, nodes: &'v [&'v Node]) -> View<'v> {
+        View {
+            nodes,
+            pods: &claimed.mine,
+            hash: match &claimed.hash {
+                Some(h) => Hash::Known(h),
+                None if claimed.has_revisions => Hash::New,
+                None => Hash::Unknown,
+            },
+            now: self
+                .snapshot
+                .taken_at
+                .unwrap_or_else(k8s_openapi::jiff::Timestamp::now),
+            complete: !self.snapshot.partial,
+        }
+    }
+
+    /// What the controller's next sync does on one node. A partial view (one node, as `why-not`
+    /// reads it) makes it for that node alone: the other nodes' pods are not in it.
+    pub fn next_move(&self, ds: &DaemonSet, node: &Node) -> NextMove {
+        let name = node.metadata.name.as_deref().unwrap_or("");
+        let found = if self.snapshot.partial {
+            self.claimed(ds).and_then(|c| {
+                sync::next_sync(ds, &self.view(c, std::slice::from_ref(&node)))
+                    .move_for(name)
+                    .cloned()
+            })
+        } else {
+            self.plan(ds).and_then(|p| p.move_for(name)).cloned()
+        };
+        found.unwrap_or_else(|| NextMove::unknown("the DaemonSet has no uid in the view"))
     }
 
     /// The verdict for one DaemonSet on one node.
@@ -278,11 +313,7 @@ impl<'a> Index<'a> {
             should_continue_running: elig.should_continue_running,
             updated: None,
             revision: None,
-            next: self
-                .plan(ds)
-                .and_then(|p| p.move_for(node_name))
-                .cloned()
-                .unwrap_or_else(|| NextMove::unknown("the DaemonSet has no uid in the view")),
+            next: self.next_move(ds, node),
             checks: if explain { elig.checks.clone() } else { Vec::new() },
         };
         let released: Vec<Reason> = self
