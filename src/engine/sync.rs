@@ -262,11 +262,10 @@ pub fn budgets(ds: &DaemonSet, desired: usize) -> Result<(usize, usize), String>
     {
         return Ok((0, 0));
     }
-    let Some(r) = strategy.and_then(|s| s.rolling_update.as_ref()) else {
-        return Ok((0, 0));
-    };
-    let surge = scaled(r.max_surge.as_ref(), desired)?;
-    let mut unavailable = scaled(r.max_unavailable.as_ref(), desired)?;
+    // Without rollingUpdate both counts are 0, and the fallback below makes maxUnavailable 1.
+    let r = strategy.and_then(|s| s.rolling_update.as_ref());
+    let surge = scaled(r.and_then(|r| r.max_surge.as_ref()), desired)?;
+    let mut unavailable = scaled(r.and_then(|r| r.max_unavailable.as_ref()), desired)?;
     if desired > 0 && surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
@@ -1439,6 +1438,11 @@ mod tests {
             budgets(&ds(rolling(json!(0), json!(0))), 5),
             Ok((0, 1)),
             "both 0 falls back to 1"
+        );
+        assert_eq!(
+            budgets(&ds(json!({"type": "RollingUpdate"})), 5),
+            Ok((0, 1)),
+            "no rollingUpdate: both 0, so maxUnavailable 1"
         );
         assert!(budgets(&ds(rolling(json!("5"), json!(0))), 5).is_err());
         let nodes = [node("a", json!([])), node("b", json!([])), node("c", json!([]))];
