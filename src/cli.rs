@@ -61,8 +61,8 @@ pub struct GlobalArgs {
     #[arg(long = "as-uid", global = true, value_name = "UID")]
     pub as_uid: Option<String>,
     /// How long to wait for a single request to the server (e.g. 5s, 1m; 0 = no limit)
-    #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
-    pub request_timeout: String,
+    #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = duration_arg)]
+    pub request_timeout: std::time::Duration,
     /// Do not verify the server's certificate (insecure)
     #[arg(long, global = true)]
     pub insecure_skip_tls_verify: bool,
@@ -70,7 +70,7 @@ pub struct GlobalArgs {
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
     /// Label selector to filter DaemonSets (e.g. app=agent,tier!=test)
-    #[arg(short = 'l', long, global = true, value_name = "SELECTOR")]
+    #[arg(short = 'l', long, global = true, value_name = "SELECTOR", value_parser = selector_arg)]
     pub selector: Option<String>,
     /// Do not print table headers
     #[arg(long, global = true)]
@@ -160,11 +160,11 @@ pub struct WatchArgs {
     /// The DaemonSet to watch
     pub daemonset: String,
     /// Give up after this long (e.g. 10m; 0 = never)
-    #[arg(long, default_value = "0", value_name = "DURATION")]
-    pub timeout: String,
+    #[arg(long, default_value = "0", value_name = "DURATION", value_parser = duration_arg)]
+    pub timeout: std::time::Duration,
     /// Fail when the rollout makes no progress for this long
-    #[arg(long, default_value = "10m", value_name = "DURATION")]
-    pub progress_deadline: String,
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = duration_arg)]
+    pub progress_deadline: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -218,4 +218,18 @@ fn revision_number(text: &str) -> Result<i64, String> {
         Ok(_) => Err("a revision number is 0 or more (the numbers `kubectl ds history` lists; 0 means the previous one)".into()),
         Err(_) => Err("expected a whole number such as 3".into()),
     }
+}
+
+/// A duration as kubectl takes it (`30`, `30s`, `1m30s`), read when the command line is.
+fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::options::parse_duration("", text).map_err(|_| {
+        "expected a duration such as 30s, 5m or 1h30m (or a whole number of seconds)".to_string()
+    })
+}
+
+/// A label selector, checked when the command line is read; kept as typed for list requests.
+fn selector_arg(text: &str) -> Result<String, String> {
+    crate::selector::Selector::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.message)
 }

@@ -103,11 +103,8 @@ impl Options {
             }
             (None, false) => Scope::ContextDefault,
         };
-        let timeout = parse_duration("--request-timeout", &g.request_timeout)?;
-        let request_timeout = (!timeout.is_zero()).then_some(timeout);
-        if let Some(sel) = &g.selector {
-            crate::selector::Selector::parse(sel)?;
-        }
+        // Durations and the selector were checked by clap (cli.rs) when the command line was read.
+        let request_timeout = (!g.request_timeout.is_zero()).then_some(g.request_timeout);
         Ok(Options {
             scope,
             output: g.output,
@@ -202,7 +199,7 @@ mod tests {
         let g = GlobalArgs {
             namespace: Some("x".into()),
             all_namespaces: true,
-            request_timeout: "0".into(),
+            request_timeout: Duration::ZERO,
             ..Default::default()
         };
         assert!(Options::from_args(&g).is_err());

@@ -368,24 +368,37 @@ fn broken_pipe_is_not_an_error() {
     );
 }
 
-/// A revision that cannot exist is a usage error (exit 2) before the kubeconfig is read.
+/// A flag value that cannot be right is a usage error (exit 2) when the command line is read,
+/// before the kubeconfig is read or a connection made.
 #[test]
-fn negative_revisions_are_usage_errors_before_any_io() {
-    for args in [
-        &["undo", "agent", "--to-revision", "-3"][..],
-        &["undo", "agent", "--to-revision=-1"][..],
-        &["history", "agent", "--revision", "-2"][..],
-    ] {
+fn bad_flag_values_are_usage_errors_before_any_io() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["undo", "agent", "--to-revision", "-3"], "0 or more"),
+        (&["undo", "agent", "--to-revision=-1"], "0 or more"),
+        (&["history", "agent", "--revision", "-2"], "0 or more"),
+        (&["status", "--request-timeout", "5x"], "expected a duration"),
+        (
+            &["rollout", "watch", "agent", "--timeout", "-1s"],
+            "expected a duration",
+        ),
+        (
+            &["rollout", "watch", "agent", "--progress-deadline", "soon"],
+            "expected a duration",
+        ),
+        (&["status", "-l", "app in (agent"], "invalid label selector"),
+        (&["why-not", "node-1", "-o", "xml"], "invalid value"),
+    ];
+    for (args, says) in cases {
         let out = assert_cmd::Command::cargo_bin("kubectl-ds")
             .unwrap()
             .env_clear()
-            .args(args)
+            .args(*args)
             .args(["--kubeconfig", "/nonexistent/kubeconfig"])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains("0 or more"), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("kubeconfig"),
             "{args:?} read the kubeconfig: {stderr}"

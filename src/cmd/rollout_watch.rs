@@ -17,7 +17,7 @@ use crate::cli::WatchArgs;
 use crate::engine::rollout::{self, Ending, Progress, Tracker};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch;
-use crate::options::{Options, parse_duration};
+use crate::options::Options;
 use crate::render::progress::{Mode, Renderer, Timing, counts_text};
 
 /// When nothing else is due, wake up this often anyway (a bound, not a poll: nothing is fetched).
@@ -28,8 +28,8 @@ const TICK: Duration = Duration::from_secs(1);
 pub async fn run(opts: &Options, args: &WatchArgs) -> Result<Outcome> {
     opts.require_output("rollout watch", &[None])?;
     let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
-    let timeout = nonzero(parse_duration("--timeout", &args.timeout)?);
-    let deadline = nonzero(parse_duration("--progress-deadline", &args.progress_deadline)?);
+    let timeout = nonzero(args.timeout);
+    let deadline = nonzero(args.progress_deadline);
     let mut interrupt = signal(SignalKind::interrupt())
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot listen for Ctrl-C: {e}")))?;
 
