@@ -378,7 +378,7 @@ fn bad_flag_values_are_usage_errors_before_any_io() {
         (&["history", "agent", "--revision", "-2"], "0 or more"),
         (&["status", "--request-timeout", "5x"], "expected a duration"),
         (
-            &["rollout", "watch", "agent", "--timeout", "-1s"],
+            &["rollout", "watch", "agent", "--timeout=-1s"],
             "expected a duration",
         ),
         (
