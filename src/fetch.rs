@@ -679,11 +679,7 @@ pub async fn status_snapshot(cluster: &Cluster, namespace: &str, name: &str) -> 
 /// may read no other.
 async fn neighbours_of_pending(cluster: &Cluster, namespace: &str, pods: &[Pod]) -> Result<Vec<Pod>> {
     const PER_NODE: usize = 20;
-    let pending: std::collections::BTreeSet<&str> = pods
-        .iter()
-        .filter(|p| !crate::engine::pods::is_bound(p))
-        .filter_map(|p| crate::engine::pods::target_node(p))
-        .collect();
+    let pending = crate::engine::pods::pending_nodes(pods);
     if pending.is_empty() {
         return Ok(Vec::new());
     }
@@ -739,11 +735,7 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
     let neighbours = match ns {
         // Every pod was listed: the neighbours of pending pods are among them.
         None => {
-            let pending: std::collections::HashSet<&str> = pods
-                .iter()
-                .filter(|p| !crate::engine::pods::is_bound(p))
-                .filter_map(|p| crate::engine::pods::target_node(p))
-                .collect();
+            let pending = crate::engine::pods::pending_nodes(&pods);
             others
                 .into_iter()
                 .filter(|p| {

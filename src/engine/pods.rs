@@ -36,6 +36,16 @@ pub fn target_node(pod: &Pod) -> Option<&str> {
         })
 }
 
+/// The nodes where one of `pods` waits to be bound: the pods bound to those nodes decide whether
+/// it fits (the scheduler layer), so every reader of a snapshot keeps them. The one home of that
+/// rule for the live fetch and the snapshot loader.
+pub fn pending_nodes<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> std::collections::BTreeSet<&'a str> {
+    pods.into_iter()
+        .filter(|p| !is_bound(p))
+        .filter_map(target_node)
+        .collect()
+}
+
 /// Whether the pod is bound to a node.
 pub fn is_bound(pod: &Pod) -> bool {
     pod.spec

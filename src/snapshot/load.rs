@@ -147,10 +147,11 @@ fn clear_managed_fields<T: Metadata<Ty = ObjectMeta>>(objects: &mut [T]) {
     }
 }
 
-/// The nodes where one of `pods` waits to be bound: their neighbours decide whether it fits.
+/// The nodes where one of `pods` waits to be bound, owned (see `engine::pods::pending_nodes`).
 fn pending_nodes<'a>(pods: impl Iterator<Item = &'a Pod>) -> HashSet<String> {
-    pods.filter(|p| node_name(p).is_none_or(str::is_empty))
-        .filter_map(|p| target_node(p).map(str::to_owned))
+    crate::engine::pods::pending_nodes(pods)
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 
