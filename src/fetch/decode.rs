@@ -1,16 +1,16 @@
 //! Typing list responses straight from their text, without `metadata.managedFields`.
 //!
-//! managedFields are most of a node or pod as the API returns it (a tree of `f:` keys per field
-//! manager) and nothing here reads them; typing them would build that tree for every object.
-//! [`WithoutManagedFields`] wraps the deserializer of an object so that this one field of its
-//! metadata is skipped unread, and hands everything else to the object's own deserializer.
+//! managedFields are most of a node or pod as the API returns it and nothing here reads them:
+//! each item is typed through [`WithoutManagedFields`] (`snapshot::unread`), which skips them
+//! unread.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, forward_to_deserialize_any};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use crate::snapshot::unread::WithoutManagedFields;
 
 /// The items of a list response, typed.
 pub fn items<K: DeserializeOwned>(body: &str) -> serde_json::Result<Vec<K>> {
@@ -79,203 +79,6 @@ fn one<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Option<(T, usize)> {
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
     let value = stream.next()?.ok()?;
     Some((value, stream.byte_offset()))
-}
-
-/// An object typed as `K` with its `metadata.managedFields` left out.
-pub struct WithoutManagedFields<K>(pub K);
-
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for WithoutManagedFields<K> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        K::deserialize(Filtered {
-            inner: deserializer,
-            level: Level::Object,
-        })
-        .map(WithoutManagedFields)
-    }
-}
-
-/// Which map a [`Filtered`] deserializer stands for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Level {
-    /// The object: its `metadata` is filtered.
-    Object,
-    /// Its metadata: `managedFields` is skipped.
-    Metadata,
-}
-
-/// A deserializer that hands its map to the visitor through [`FilteredMap`].
-struct Filtered<D> {
-    inner: D,
-    level: Level,
-}
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for Filtered<D> {
-    type Error = D::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_any(FilteredVisitor {
-            inner: visitor,
-            level: self.level,
-        })
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_map(FilteredVisitor {
-            inner: visitor,
-            level: self.level,
-        })
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_struct(
-            name,
-            fields,
-            FilteredVisitor {
-                inner: visitor,
-                level: self.level,
-            },
-        )
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_option(FilteredVisitor {
-            inner: visitor,
-            level: self.level,
-        })
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct newtype_struct seq tuple tuple_struct enum identifier ignored_any
-    }
-}
-
-struct FilteredVisitor<V> {
-    inner: V,
-    level: Level,
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for FilteredVisitor<V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.expecting(f)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_map(FilteredMap {
-            inner: map,
-            level: self.level,
-            metadata_next: false,
-        })
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
-        self.inner.visit_some(Filtered {
-            inner: deserializer,
-            level: self.level,
-        })
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
-        self.inner.visit_none()
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
-        self.inner.visit_unit()
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<V::Value, E> {
-        self.inner.visit_bool(v)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<V::Value, E> {
-        self.inner.visit_i64(v)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<V::Value, E> {
-        self.inner.visit_u64(v)
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
-        self.inner.visit_f64(v)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        self.inner.visit_str(v)
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        self.inner.visit_borrowed_str(v)
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
-        self.inner.visit_string(v)
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_seq(seq)
-    }
-}
-
-/// The entries of the object (its `metadata` filtered) or of its metadata (without
-/// `managedFields`).
-struct FilteredMap<A> {
-    inner: A,
-    level: Level,
-    /// The value about to be read is the object's metadata.
-    metadata_next: bool,
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteredMap<A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        loop {
-            let Some(key) = self.inner.next_key::<Cow<'de, str>>()? else {
-                return Ok(None);
-            };
-            if self.level == Level::Metadata && key == "managedFields" {
-                self.inner.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            self.metadata_next = self.level == Level::Object && key == "metadata";
-            return seed
-                .deserialize(de::value::CowStrDeserializer::<A::Error>::new(key))
-                .map(Some);
-        }
-    }
-
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        if std::mem::take(&mut self.metadata_next) {
-            self.inner.next_value_seed(MetadataSeed(seed))
-        } else {
-            self.inner.next_value_seed(seed)
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.inner.size_hint()
-    }
-}
-
-/// Deserializes the object's metadata through a filter.
-struct MetadataSeed<S>(S);
-
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for MetadataSeed<S> {
-    type Value = S::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(Filtered {
-            inner: deserializer,
-            level: Level::Metadata,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 
 mod document;
 mod field_path;
-mod stream;
+mod skim;
+mod walk;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -15,9 +16,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use document::{Document, Objects};
-use k8s_openapi::Metadata;
 use k8s_openapi::api::core::v1::{Event, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Snapshot;
 use crate::engine::pods::target_node;
@@ -72,9 +71,8 @@ pub enum Need {
 }
 
 impl Need {
-    /// Drops what the command cannot use, every object's `managedFields`, the nodes' image lists
-    /// and the pods' volumes and tolerations (large, and nothing reads them). [`load_for`] gives what [`load`] followed by this
-    /// gives.
+    /// Drops what the command cannot use, and the fields nothing reads (`snapshot::unread`).
+    /// [`load_for`] gives what [`load`] followed by this gives.
     pub fn retain(&self, snapshot: &mut Snapshot) {
         match self {
             Need::Everything => return,
@@ -91,22 +89,7 @@ impl Need {
             }
         }
         snapshot.events.retain(is_failed_create);
-        clear_managed_fields(&mut snapshot.nodes);
-        for node in &mut snapshot.nodes {
-            if let Some(status) = &mut node.status {
-                status.images = None;
-            }
-        }
-        for pod in &mut snapshot.pods {
-            if let Some(spec) = &mut pod.spec {
-                spec.volumes = None;
-                spec.tolerations = None;
-            }
-        }
-        clear_managed_fields(&mut snapshot.daemonsets);
-        clear_managed_fields(&mut snapshot.pods);
-        clear_managed_fields(&mut snapshot.revisions);
-        clear_managed_fields(&mut snapshot.events);
+        super::unread::clear(snapshot);
     }
 
     /// The uids of the DaemonSets `status DS` is about.
@@ -141,12 +124,6 @@ pub fn is_orphan_pod(pod: &Pod) -> bool {
         .any(|r| r.controller == Some(true))
 }
 
-fn clear_managed_fields<T: Metadata<Ty = ObjectMeta>>(objects: &mut [T]) {
-    for object in objects {
-        object.metadata_mut().managed_fields = None;
-    }
-}
-
 /// The nodes where one of `pods` waits to be bound, owned (see `engine::pods::pending_nodes`).
 fn pending_nodes<'a>(pods: impl Iterator<Item = &'a Pod>) -> HashSet<String> {
     crate::engine::pods::pending_nodes(pods)
@@ -177,8 +154,8 @@ pub fn load(source: &Source) -> Result<Snapshot> {
     load_for(source, &Need::Everything)
 }
 
-/// Reads from a snapshot what a command needs (see [`Need`]): big JSON input takes a fast path
-/// (`stream`); anything it does not handle is read the thorough way, then trimmed.
+/// Reads from a snapshot what a command needs (see [`Need`]): JSON Lists take the fast reader
+/// (`walk`); anything it does not handle is read the thorough way (`document`), then trimmed.
 pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
     let origin = source.to_string();
     let mut objects = Objects::default();
@@ -199,27 +176,36 @@ pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
                 .lock()
                 .read_to_end(&mut bytes)
                 .map_err(|e| read_error(&origin, &e))?;
-            if let Some(snapshot) = stream::load(&[stream::Input::Bytes(&bytes)], need, &origin) {
+            let bytes = walk::Bytes::Read(bytes);
+            if let Some(snapshot) = walk::load(&[&bytes], need, &origin) {
                 return Ok(snapshot);
             }
-            read_text(bytes, &origin, &mut objects)?;
+            read_text(&bytes, &origin, &mut objects)?;
         }
         Source::Path(path) => {
             let metadata = std::fs::metadata(path).map_err(|e| open_error(path, &e))?;
-            if metadata.is_dir() {
-                let files = snapshot_files(path);
-                if let Ok(files) = &files {
-                    let inputs: Vec<_> = files.iter().map(|f| stream::Input::File(f)).collect();
-                    if let Some(snapshot) = stream::load(&inputs, need, &origin) {
-                        return Ok(snapshot);
-                    }
-                }
-                read_folder(path, files?, &mut objects)?;
+            let files = if metadata.is_dir() {
+                snapshot_files(path)?
             } else {
-                if let Some(snapshot) = stream::load(&[stream::Input::File(path)], need, &origin) {
-                    return Ok(snapshot);
-                }
-                let bytes = std::fs::read(path).map_err(|e| open_error(path, &e))?;
+                vec![path.clone()]
+            };
+            if files.is_empty() {
+                return Err(no_snapshot_files(path));
+            }
+            let inputs = files
+                .iter()
+                .map(|f| walk::Bytes::open(f).map_err(|e| open_error(f, &e)))
+                .collect::<Result<Vec<_>>>()?;
+            let all: Vec<&walk::Bytes> = inputs.iter().collect();
+            if let Some(snapshot) = walk::load(&all, need, &origin) {
+                return Ok(snapshot);
+            }
+            for (file, bytes) in files.iter().zip(&inputs) {
+                let origin = if metadata.is_dir() {
+                    file.display().to_string()
+                } else {
+                    origin.clone()
+                };
                 read_text(bytes, &origin, &mut objects)?;
             }
         }
@@ -288,7 +274,7 @@ fn no_nodes(objects: &Objects, origin: &str) -> Error {
 }
 
 /// Decodes the bytes of one input and parses them.
-fn read_text(bytes: Vec<u8>, origin: &str, objects: &mut Objects) -> Result<()> {
+fn read_text(bytes: &[u8], origin: &str, objects: &mut Objects) -> Result<()> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(
             Error::invalid_input(format!("{origin} is gzip-compressed")).with_hint(
@@ -296,14 +282,14 @@ fn read_text(bytes: Vec<u8>, origin: &str, objects: &mut Objects) -> Result<()> 
             ),
         );
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
         Error::invalid_input(format!(
             "{origin} is not UTF-8 text (invalid byte at offset {at})"
         ))
         .with_hint(format!("a snapshot is JSON or YAML text; {PRODUCE}"))
     })?;
-    parse(&text, origin, objects)
+    parse(text, origin, objects)
 }
 
 fn parse(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
@@ -422,23 +408,16 @@ fn yaml_error(origin: &str, e: &serde_saphyr::Error) -> Error {
 /// The files of a `kubectl cluster-info dump --output-directory` folder that matter here.
 const DUMP_FILES: [&str; 4] = ["daemonsets", "pods", "events", "controllerrevisions"];
 
-fn read_folder(dir: &Path, files: Vec<PathBuf>, objects: &mut Objects) -> Result<()> {
-    if files.is_empty() {
-        return Err(Error::invalid_input(format!(
-            "{} has no snapshot files: expected the folder `kubectl cluster-info dump --output-directory` \
-             writes (nodes.json, <namespace>/daemonsets.json, pods.json, events.json) or .json/.yaml files",
-            dir.display()
-        ))
-        .with_hint(format!(
-            "{PRODUCE}, or `kubectl cluster-info dump --all-namespaces --output-directory {}`",
-            dir.display()
-        )));
-    }
-    for file in files {
-        let bytes = std::fs::read(&file).map_err(|e| open_error(&file, &e))?;
-        read_text(bytes, &file.display().to_string(), objects)?;
-    }
-    Ok(())
+fn no_snapshot_files(dir: &Path) -> Error {
+    Error::invalid_input(format!(
+        "{} has no snapshot files: expected the folder `kubectl cluster-info dump --output-directory` \
+         writes (nodes.json, <namespace>/daemonsets.json, pods.json, events.json) or .json/.yaml files",
+        dir.display()
+    ))
+    .with_hint(format!(
+        "{PRODUCE}, or `kubectl cluster-info dump --all-namespaces --output-directory {}`",
+        dir.display()
+    ))
 }
 
 /// A cluster-info dump (it has `nodes.json` on top) gives `nodes.*` and, per namespace folder,

@@ -2,6 +2,7 @@
 //! offline mode loads one from a file (`load`). Commands never care which.
 
 pub mod load;
+pub mod unread;
 
 use std::collections::HashSet;
 

@@ -157,11 +157,10 @@ fn typed<T: DeserializeOwned>(mut value: Value, place: Place, kind: &str) -> Res
     // Kubernetes reads a number where it wants a string in some places (`cpu: 2` in hand-written
     // YAML); k8s-openapi does not. Only when typing fails: turn that scalar into text and retry.
     for _ in 0..MAX_COERCIONS {
-        let error = match T::deserialize(&value) {
+        let (error, path) = match field_path::deserialize::<T>(&value) {
             Ok(object) => return Ok(object),
             Err(e) => e,
         };
-        let path = field_path::of_error::<T>(&value);
         let wants_string = error.to_string().contains("expected a string");
         if wants_string
             && path

@@ -1,8 +1,5 @@
-//! Finds which field of an object failed to deserialize, for error messages.
-//!
-//! serde reports what was wrong ("invalid type: string, expected i32") but not where inside the
-//! object. Only on that error path, the object is printed as pretty JSON and deserialized again:
-//! the line of the new error, read against the printed nesting, gives the field's path.
+//! Which field of an object failed to deserialize, for error messages: serde reports what was
+//! wrong ("invalid type: string, expected i32"), `serde_path_to_error` tracks where.
 
 use std::fmt;
 
@@ -13,13 +10,30 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct FieldPath(Vec<Segment>);
 
-/// The path of the field that makes `value` fail to deserialize as `T`, or None if it does not
-/// fail or the path cannot be told.
-pub(super) fn of_error<T: DeserializeOwned>(value: &Value) -> Option<FieldPath> {
-    let pretty = serde_json::to_string_pretty(value).ok()?;
-    let error = serde_json::from_str::<T>(&pretty).err()?;
-    let path = path_at_line(&pretty, error.line())?;
-    (!path.is_empty()).then_some(FieldPath(path))
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Deserializes `value` as `T`; on failure, the error and the path of the failing field (None
+/// when the object itself is wrong, such as a missing field at its top).
+pub(super) fn deserialize<T: DeserializeOwned>(
+    value: &Value,
+) -> Result<T, (serde_json::Error, Option<FieldPath>)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let segments: Option<Vec<Segment>> = e
+            .path()
+            .iter()
+            .map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let path = segments.filter(|s| !s.is_empty()).map(FieldPath);
+        (e.into_inner(), path)
+    })
 }
 
 /// Replaces the number or boolean at `path` with its text; false if there is none.
@@ -60,60 +74,6 @@ impl fmt::Display for FieldPath {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-/// Walks serde_json's pretty output (two spaces per level, one entry per line) down to `line`
-/// (1-based) and returns the path of the value on that line; for a closing bracket, the path of
-/// the object or array it closes.
-fn path_at_line(pretty: &str, line: usize) -> Option<Vec<Segment>> {
-    let mut path: Vec<Segment> = Vec::new();
-    // Per depth: whether the container at that depth is an array, and its next index.
-    let mut in_array: Vec<bool> = Vec::new();
-    let mut next_index: Vec<usize> = Vec::new();
-    for text in pretty.lines().take(line) {
-        let body = text.trim_start_matches(' ');
-        let depth = (text.len() - body.len()) / 2;
-        if body.starts_with(['}', ']']) {
-            path.truncate(depth);
-            continue;
-        }
-        if depth > 0 {
-            path.truncate(depth - 1);
-            let parent_is_array = *in_array.get(depth - 1)?;
-            let segment = if parent_is_array {
-                let index = next_index.get_mut(depth - 1)?;
-                *index += 1;
-                Segment::Index(*index - 1)
-            } else {
-                Segment::Key(leading_key(body)?)
-            };
-            path.push(segment);
-        }
-        let opens = match body.trim_end_matches(',').chars().last() {
-            Some('{') => Some(false),
-            Some('[') => Some(true),
-            _ => None,
-        };
-        if let Some(is_array) = opens {
-            in_array.truncate(depth);
-            in_array.push(is_array);
-            next_index.truncate(depth);
-            next_index.push(0);
-        }
-    }
-    Some(path)
-}
-
-/// The key of a `"key": value` line.
-fn leading_key(body: &str) -> Option<String> {
-    let mut stream = serde_json::Deserializer::from_str(body).into_iter::<String>();
-    stream.next()?.ok()
-}
-
 fn is_plain(key: &str) -> bool {
     !key.is_empty()
         && key
@@ -128,6 +88,13 @@ mod tests {
 
     use super::*;
 
+    fn path_of(value: &Value) -> Option<String> {
+        deserialize::<Node>(value)
+            .err()
+            .and_then(|(_, p)| p)
+            .map(|p| p.to_string())
+    }
+
     #[test]
     fn names_a_field_inside_an_array() {
         let node = json!({
@@ -137,28 +104,22 @@ mod tests {
                 {"key": "b", "effect": 7},
             ]},
         });
-        assert_eq!(
-            of_error::<Node>(&node).map(|p| p.to_string()).as_deref(),
-            Some("spec.taints[1].effect")
-        );
+        assert_eq!(path_of(&node).as_deref(), Some("spec.taints[1].effect"));
     }
 
     #[test]
     fn quotes_keys_that_are_not_plain_words() {
         let node = json!({"metadata": {"name": "w", "labels": {"kubernetes.io/os": 1}}});
         assert_eq!(
-            of_error::<Node>(&node).map(|p| p.to_string()).as_deref(),
+            path_of(&node).as_deref(),
             Some(r#"metadata.labels["kubernetes.io/os"]"#)
         );
     }
 
     #[test]
-    fn a_closing_bracket_belongs_to_the_object_it_closes() {
-        // Where serde_json puts an error raised after a whole object was read (a missing field).
-        let pretty =
-            "{\n  \"spec\": {\n    \"taints\": [\n      {\n        \"key\": \"a\"\n      }\n    ]\n  }\n}";
-        let path = path_at_line(pretty, 6).map(|p| FieldPath(p).to_string());
-        assert_eq!(path.as_deref(), Some("spec.taints[0]"));
+    fn an_object_of_the_wrong_type_is_named() {
+        let node = json!({"spec": {"taints": {"key": "a"}}});
+        assert_eq!(path_of(&node).as_deref(), Some("spec.taints"));
     }
 
     #[test]
@@ -179,8 +140,8 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_object_has_no_error_path() {
+    fn a_valid_object_has_no_error() {
         let node = json!({"metadata": {"name": "w"}});
-        assert_eq!(of_error::<Node>(&node), None);
+        assert!(deserialize::<Node>(&node).is_ok());
     }
 }

@@ -705,7 +705,7 @@ fn parse_source_reads_dash_as_stdin() {
     assert_eq!(Source::Stdin.to_string(), "standard input");
 }
 
-// --- reading only what a command needs (the fast path, `stream`) ------------------------------
+// --- reading only what a command needs (the fast reader, `walk`) ------------------------------
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/snapshot.json")
@@ -714,6 +714,7 @@ fn example() -> PathBuf {
 /// Every need a command can have on this snapshot, plus names that are not there.
 fn needs_of(s: &Snapshot) -> Vec<Need> {
     let mut needs: Vec<Need> = names(&s.nodes).into_iter().map(Need::Node).collect();
+    needs.push(Need::Everything);
     needs.push(Need::Node("no-such-node".into()));
     for ds in &s.daemonsets {
         let name = ds.metadata.name.clone().unwrap_or_default();
@@ -740,8 +741,12 @@ fn thorough(text: &str, need: &Need) -> Snapshot {
     s
 }
 
-fn fast(text: &str, need: &Need, chunk: usize) -> Option<Snapshot> {
-    stream::load_in_chunks(&[stream::Input::Bytes(text.as_bytes())], need, chunk)
+fn fast(text: &str, need: &Need) -> Option<Snapshot> {
+    fast_bytes(text.as_bytes(), need)
+}
+
+fn fast_bytes(bytes: &[u8], need: &Need) -> Option<Snapshot> {
+    walk::load(&[&walk::Bytes::Read(bytes.to_vec())], need, "test")
 }
 
 #[test]
@@ -751,11 +756,9 @@ fn the_fast_path_keeps_what_the_thorough_reading_keeps() {
         let full = load_str(&text, "test").expect("loads");
         for need in needs_of(&full) {
             let want = as_json(&thorough(&text, &need));
-            for chunk in [1 << 20, 4096, 61] {
-                let got = fast(&text, &need, chunk)
-                    .unwrap_or_else(|| panic!("{}: the fast path gave up on {need:?}", path.display()));
-                assert_eq!(as_json(&got), want, "{}, {need:?}, chunk {chunk}", path.display());
-            }
+            let got = fast(&text, &need)
+                .unwrap_or_else(|| panic!("{}: the fast path gave up on {need:?}", path.display()));
+            assert_eq!(as_json(&got), want, "{}, {need:?}", path.display());
             let from_file = load_for(&Source::Path(path.clone()), &need).expect("loads");
             assert_eq!(as_json(&from_file), want, "{}, {need:?}", path.display());
         }
@@ -846,20 +849,13 @@ fn big_list() -> String {
 fn the_fast_path_drops_managed_fields_and_unused_events_but_dates_by_them() {
     let text = big_list();
     let need = Need::Node("n1".into());
-    let s = fast(&text, &need, 1 << 20).expect("fast path");
+    let s = fast(&text, &need).expect("fast path");
     assert_eq!(names(&s.pods), ["agent-a"]);
     assert_eq!(names(&s.events), ["e1"]);
     assert!(s.nodes[0].metadata.managed_fields.is_none());
     assert!(s.daemonsets[0].metadata.managed_fields.is_none());
     assert!(s.pods[0].metadata.managed_fields.is_none());
     assert_eq!(s.taken_at, Some(ts("2025-01-05T00:00:00Z")));
-    for chunk in [1, 7, 100] {
-        assert_eq!(
-            fast(&text, &need, chunk).map(|s| as_json(&s)),
-            Some(as_json(&s)),
-            "chunk {chunk}"
-        );
-    }
 }
 
 #[test]
@@ -867,9 +863,9 @@ fn a_pod_the_command_does_not_use_is_not_typed() {
     // The thorough reading stops at the pod `odd`; `why-not n1` never looks at it.
     let text = big_list();
     assert!(load_str(&text, "big.json").is_err());
-    assert!(fast(&text, &Need::Node("n1".into()), 1 << 20).is_some());
+    assert!(fast(&text, &Need::Node("n1".into())).is_some());
     // `why-not n2` needs it: the fast path gives up and the thorough reading words the error.
-    assert!(fast(&text, &Need::Node("n2".into()), 1 << 20).is_none());
+    assert!(fast(&text, &Need::Node("n2".into())).is_none());
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("big.json");
     fs::write(&path, &text).expect("write");
@@ -897,7 +893,7 @@ fn what_the_fast_path_does_not_handle_is_read_the_thorough_way() {
     ];
     for text in &cases {
         let need = Need::Node("n1".into());
-        assert!(fast(text, &need, 1 << 20).is_none(), "{text}");
+        assert!(fast(text, &need).is_none(), "{text}");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("snap");
         fs::write(&path, text).expect("write");
@@ -914,13 +910,13 @@ fn the_fast_path_refuses_what_the_thorough_reading_refuses() {
     let at = text.find("agent-b").expect("pod");
     bad[at] = 0xff;
     assert!(
-        stream::load_in_chunks(&[stream::Input::Bytes(&bad)], &need, 1 << 20).is_none(),
+        fast_bytes(&bad, &need).is_none(),
         "invalid UTF-8 in a pod passed over"
     );
     let truncated = &text[..text.len() - 10];
-    assert!(fast(truncated, &need, 1 << 20).is_none());
-    assert!(fast(&format!("{text} x"), &need, 1 << 20).is_none());
-    assert!(fast(&text.replacen("\"items\": [", "\"items\": [,", 1), &need, 1 << 20).is_none());
+    assert!(fast(truncated, &need).is_none());
+    assert!(fast(&format!("{text} x"), &need).is_none());
+    assert!(fast(&text.replacen("\"items\": [", "\"items\": [,", 1), &need).is_none());
 }
 
 #[test]
@@ -983,82 +979,29 @@ fn pretty_needs() -> Vec<Need> {
 }
 
 #[test]
-fn a_big_list_is_read_in_two_halves_and_gives_what_one_reading_gives() {
-    let text = pretty_list(200, |_, _| {});
+fn a_big_file_is_given_back_behind_the_walk_and_reads_the_same() {
+    let text = pretty_list(2000, |_, _| {});
+    assert!(text.len() > 4 * walk::PAGE, "{} bytes", text.len());
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("snap.json");
     fs::write(&path, &text).expect("write");
-    for need in pretty_needs() {
-        let at = stream::halves_of(&stream::Input::Bytes(text.as_bytes()), &need)
-            .unwrap_or_else(|| panic!("no second half for {need:?}"));
-        let middle = text.len() as u64 / 2;
-        assert!(
-            at > middle && at < middle + 2000,
-            "split at {at}, middle {middle}"
-        );
-        assert_eq!(&text[at as usize..at as usize + 1], "{");
-        let want = as_json(&thorough(&text, &need));
-        for chunk in [1 << 20, 4096, 61] {
-            let got = fast(&text, &need, chunk).unwrap_or_else(|| panic!("gave up on {need:?}"));
-            assert_eq!(as_json(&got), want, "{need:?}, chunk {chunk}");
-        }
-        let from_file = stream::load_in_chunks(&[stream::Input::File(&path)], &need, 4096).expect("loads");
-        assert_eq!(as_json(&from_file), want, "{need:?}, from the file");
-    }
-}
-
-#[test]
-fn a_second_half_that_begins_inside_an_item_is_not_used() {
-    // A node in the middle carries a list of node-like objects indented like the items, so the
-    // second half begins inside it; the first half must notice and read on alone.
-    let text = pretty_list(200, |i, node| {
-        if i == 100 {
-            let fakes: Vec<_> = (0..40)
-                .map(|k| json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("fake-{k}")}}))
-                .collect();
-            node["metadata"]["annotations"] = json!({"padding": "x".repeat(30_000)});
-            node["zextra"] = json!(fakes);
-        }
-    });
-    // Indent the fakes as the items are indented (four spaces), not deeper.
-    let text = text
-        .lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let depth = line.len() - trimmed.len();
-            if depth >= 8 && (trimmed.starts_with("{") || trimmed.starts_with("},")) && trimmed.len() <= 2 {
-                format!("    {trimmed}")
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    serde_json::from_str::<serde_json::Value>(&text).expect("still JSON");
-    let middle = text.len() / 2;
-    let fakes = text.find("fake-0").expect("fakes");
-    let padding_end = text.find("\"xxx").expect("padding") + 30_000;
-    assert!(
-        padding_end < fakes && middle < fakes,
-        "the fakes come right after the middle"
-    );
-    let need = Need::Node("node-3".into());
-    let at =
-        stream::halves_of(&stream::Input::Bytes(text.as_bytes()), &need).expect("a second half") as usize;
-    assert!(
-        at > fakes && at < text.find("fake-39").expect("last fake"),
-        "split at {at}, among the fakes"
-    );
+    let mapped = walk::Bytes::open(&path).expect("opens");
+    assert!(matches!(mapped, walk::Bytes::Mapped(_)), "a file is mapped");
     for need in pretty_needs() {
         let want = as_json(&thorough(&text, &need));
-        assert!(!want.to_string().contains("fake-"));
-        let got = fast(&text, &need, 4096).unwrap_or_else(|| panic!("gave up on {need:?}"));
+        // Released every page: the pods remembered for `status DS` are read again from the file.
+        let got = walk::load_releasing(&[&mapped], &need, walk::PAGE).expect("loads");
         assert_eq!(as_json(&got), want, "{need:?}");
+        assert_eq!(
+            &mapped[..],
+            text.as_bytes(),
+            "the bytes read again are the file's"
+        );
     }
 }
 
 #[test]
-fn an_object_in_both_halves_is_read_the_thorough_way() {
+fn an_object_twice_is_read_the_thorough_way_which_keeps_the_last_copy() {
     let text = pretty_list(200, |i, node| {
         if i == 190 {
             node["metadata"]["name"] = json!("node-3");
@@ -1066,8 +1009,7 @@ fn an_object_in_both_halves_is_read_the_thorough_way() {
         }
     });
     let need = Need::Node("node-3".into());
-    assert!(stream::halves_of(&stream::Input::Bytes(text.as_bytes()), &need).is_some());
-    assert!(fast(&text, &need, 4096).is_none(), "node-3 is in both halves");
+    assert!(fast(&text, &need).is_none(), "node-3 is there twice");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("snap.json");
     fs::write(&path, &text).expect("write");
@@ -1085,4 +1027,196 @@ fn an_object_in_both_halves_is_read_the_thorough_way() {
             .map(String::as_str),
         Some("last")
     );
+}
+
+// --- the two readers agree on generated files --------------------------------------------------
+
+mod generated {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn time(day: u32) -> String {
+        format!("2025-02-{:02}T00:00:{:02}Z", 1 + day % 28, day % 60)
+    }
+
+    fn managed(with: bool) -> Value {
+        if with {
+            json!([{"manager": "kubelet", "operation": "Update", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:status": {"f:conditions": {"k:{\"type\":\"Ready\"}": {}}}}}])
+        } else {
+            Value::Null
+        }
+    }
+
+    fn node(i: usize, day: u32, managed_fields: bool) -> Value {
+        json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": format!("node-{i}"), "labels": {"zone": format!("z{}", i % 2)},
+                "creationTimestamp": time(day), "managedFields": managed(managed_fields)},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": time(day + 1),
+                "lastHeartbeatTime": time(day + 2)}],
+                "images": [{"names": ["registry/agent:1"], "sizeBytes": 1000}]}})
+    }
+
+    fn daemonset(k: usize, managed_fields: bool) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": format!("ds-{}", k % 2), "namespace": format!("ns-{k}"), "uid": format!("uid-{k}"),
+                "managedFields": managed(managed_fields)},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": {}}})
+    }
+
+    /// A pod: its owner (0 none, 1-2 a DaemonSet's controller, 3 a ReplicaSet, 4 a reference naming
+    /// DaemonSet 0 with another uid, 5 a DaemonSet but not as controller), its node (none, a node,
+    /// a missing one, or aimed at one by affinity), pending or running.
+    #[allow(clippy::too_many_arguments)]
+    fn pod(
+        i: usize,
+        ns: usize,
+        owner: u8,
+        node: u8,
+        target: usize,
+        pending: bool,
+        day: u32,
+        managed_fields: bool,
+    ) -> Value {
+        let reference = |kind: &str, name: String, uid: String, controller: bool| json!([{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid, "controller": controller}]);
+        let owners = match owner {
+            1 | 2 => reference("DaemonSet", format!("ds-{}", ns % 2), format!("uid-{ns}"), true),
+            3 => reference("ReplicaSet", "web".into(), "rs-uid".into(), true),
+            4 => reference("DaemonSet", "ds-0".into(), "uid-old".into(), true),
+            5 => reference("DaemonSet", format!("ds-{}", ns % 2), format!("uid-{ns}"), false),
+            _ => Value::Null,
+        };
+        let mut spec = json!({"containers": [{"name": "c", "image": "registry/agent:1"}],
+            "volumes": [{"name": "v", "emptyDir": {}}],
+            "tolerations": [{"operator": "Exists"}]});
+        match node {
+            1 => spec["nodeName"] = json!(format!("node-{target}")),
+            2 => spec["nodeName"] = json!("gone"),
+            3 => {
+                spec["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                    {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In",
+                        "values": [format!("node-{target}")]}]}]}}})
+            }
+            _ => {}
+        }
+        let phase = if pending { "Pending" } else { "Running" };
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("pod-{i}"), "namespace": format!("ns-{ns}"),
+                "labels": {"app": "agent"}, "ownerReferences": owners,
+                "creationTimestamp": time(day), "managedFields": managed(managed_fields)},
+            "spec": spec,
+            "status": {"phase": phase, "conditions": [{"type": "Ready", "status": if pending { "False" } else { "True" },
+                "lastTransitionTime": time(day + 3)}]}})
+    }
+
+    fn event(i: usize, new_api: bool, failed_create: bool, day: u32) -> Value {
+        let reason = if failed_create {
+            "FailedCreate"
+        } else {
+            "SuccessfulCreate"
+        };
+        if new_api {
+            json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+                "metadata": {"name": format!("ev-{i}"), "namespace": "ns-0"},
+                "reason": reason, "regarding": {"kind": "DaemonSet", "name": "ds-0"},
+                "note": "x", "eventTime": format!("2025-03-{:02}T00:00:00.000000Z", 1 + day % 28),
+                "reportingController": "c", "reportingInstance": "c", "action": "Create"})
+        } else {
+            json!({"apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": format!("ev-{i}"), "namespace": "ns-0"},
+                "reason": reason, "involvedObject": {"kind": "DaemonSet", "name": "ds-0"},
+                "lastTimestamp": time(day)})
+        }
+    }
+
+    prop_compose! {
+        fn items()(
+            nodes in 1usize..5,
+            daemonsets in 1usize..4,
+            pods in prop::collection::vec((0u8..6, 0u8..4, 0usize..5, any::<bool>(), 0u32..200), 0..14),
+            events in prop::collection::vec((any::<bool>(), any::<bool>(), 0u32..200), 0..4),
+            others in 0usize..3,
+            managed_fields in any::<bool>(),
+            day in 0u32..100,
+        ) -> Vec<Value> {
+            let mut items = Vec::new();
+            items.extend((0..nodes).map(|i| node(i, day + i as u32, managed_fields)));
+            items.extend((0..daemonsets).map(|k| daemonset(k, managed_fields)));
+            for (i, (owner, at, target, pending, d)) in pods.into_iter().enumerate() {
+                items.push(pod(i, i % daemonsets, owner, at, target, pending, d, managed_fields));
+            }
+            for (i, (new_api, failed, d)) in events.into_iter().enumerate() {
+                items.push(event(i, new_api, failed, d));
+            }
+            items.extend((0..others).map(|i| json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{i}"), "namespace": "ns-0"}})));
+            items
+        }
+    }
+
+    fn file(items: Vec<Value>, pretty: bool, typed_header: bool) -> String {
+        let list = if typed_header {
+            // Go's order: the list's kind before its items.
+            let mut text = String::from(r#"{"kind": "List", "apiVersion": "v1", "items": "#);
+            text.push_str(&Value::Array(items).to_string());
+            text.push('}');
+            text
+        } else {
+            json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+                .to_string()
+        };
+        if pretty {
+            let value: Value = serde_json::from_str(&list).expect("json");
+            serde_json::to_string_pretty(&value).expect("json")
+        } else {
+            list
+        }
+    }
+
+    /// A pod bound to the node of the DaemonSet's unbound pod, whose controller reference names
+    /// the DaemonSet but carries another uid: not the DaemonSet's, but a neighbour it must fit with.
+    #[test]
+    fn a_neighbour_named_like_the_daemonset_is_kept() {
+        let items = vec![
+            node(0, 1, false),
+            node(1, 1, false),
+            daemonset(0, false),
+            pod(0, 0, 0, 3, 1, true, 1, false),
+            pod(1, 0, 4, 1, 1, false, 1, false),
+        ];
+        let text = file(items, false, false);
+        let need = Need::DaemonSet {
+            namespace: Some("ns-0".into()),
+            name: "ds-0".into(),
+        };
+        let got = fast(&text, &need).expect("fast");
+        assert_eq!(names(&got.pods), ["pod-0", "pod-1"]);
+        assert_eq!(as_json(&got), as_json(&thorough(&text, &need)));
+    }
+
+    proptest! {
+        // Failures are not kept in a file beside the sources; a case found is added as a test
+        // (as `a_neighbour_named_like_the_daemonset_is_kept` was).
+        #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever the shape (compact or pretty, with or without managedFields, in any order), the
+        /// fast reader gives what the thorough one gives followed by `Need::retain`, for every need.
+        #[test]
+        fn the_fast_reader_gives_what_the_thorough_one_gives(
+            items in items().prop_shuffle(),
+            pretty in any::<bool>(),
+            typed_header in any::<bool>(),
+        ) {
+            let text = file(items, pretty, typed_header);
+            let full = load_str(&text, "generated").expect("loads");
+            for need in needs_of(&full) {
+                let want = as_json(&thorough(&text, &need));
+                let got = fast(&text, &need);
+                prop_assert!(got.is_some(), "the fast reader gave up on {need:?}:\n{text}");
+                prop_assert_eq!(as_json(&got.expect("some")), want, "{:?}", need);
+            }
+        }
+    }
 }
