@@ -154,15 +154,14 @@ pub fn counts_text(p: &Progress) -> String {
     )
 }
 
+/// The strategy as `status` words it, and for OnDelete what that means for the rollout.
 fn strategy_text(p: &Progress) -> String {
     match p.strategy {
-        Strategy::RollingUpdate => {
-            format!(
-                "RollingUpdate (maxUnavailable {}, maxSurge {})",
-                p.max_unavailable, p.max_surge
-            )
-        }
-        Strategy::OnDelete => "OnDelete: pods are replaced only when they are deleted".to_string(),
+        Strategy::RollingUpdate => p.update_strategy.clone(),
+        Strategy::OnDelete => format!(
+            "{}: pods are replaced only when they are deleted",
+            p.update_strategy
+        ),
     }
 }
 
@@ -619,8 +618,7 @@ mod tests {
             generation: 2,
             observed_generation: 2,
             strategy: Strategy::RollingUpdate,
-            max_unavailable: "1".into(),
-            max_surge: "0".into(),
+            update_strategy: "RollingUpdate (maxUnavailable 1, maxSurge 0)".into(),
             min_ready_seconds: 0,
             counts: Counts {
                 desired: 5,
@@ -726,6 +724,7 @@ mod tests {
             ],
         );
         p.strategy = Strategy::OnDelete;
+        p.update_strategy = "OnDelete".into();
         let text = status_text(&p, None);
         assert!(
             text.contains("; 2 outdated pods awaiting deletion; waiting on n1: awaits deletion"),
