@@ -152,38 +152,45 @@ mod tests {
     #[test]
     fn claim_adopts_matching_orphans_and_releases_relabelled_pods() {
         let d = ds(json!({"type": "OnDelete"}));
-        assert_eq!(claim(&d, &pod("a", "n1", "new", "ready", 1)), Claim::Owned);
-        assert_eq!(
-            claim(&d, &orphan(pod("a", "n1", "new", "ready", 1))),
-            Claim::Adopted
-        );
-        assert_eq!(
-            claim(&d, &relabelled(pod("a", "n1", "new", "ready", 1))),
-            Claim::Released
-        );
-        assert_eq!(
-            claim(&d, &orphan(relabelled(pod("a", "n1", "new", "ready", 1)))),
-            Claim::Ignored
-        );
-        assert_eq!(
-            claim(&d, &orphan(pod("a", "n1", "new", "terminating", 1))),
-            Claim::Ignored,
-            "a deleting orphan is not adopted"
-        );
-        let mut other = pod("a", "n1", "new", "ready", 1);
-        other.metadata.owner_references.as_mut().unwrap()[0].uid = "other".into();
-        assert_eq!(claim(&d, &other), Claim::Ignored);
         let mut deleting = d.clone();
         deleting.metadata.deletion_timestamp =
             Some(serde_json::from_value(json!("2026-06-01T00:00:00Z")).unwrap());
-        assert_eq!(
-            claim(&deleting, &orphan(pod("a", "n1", "new", "ready", 1))),
-            Claim::Ignored
-        );
-        assert_eq!(
-            claim(&deleting, &relabelled(pod("a", "n1", "new", "ready", 1))),
-            Claim::Ignored
-        );
+        let ready = || pod("a", "n1", "new", "ready", 1);
+        let mut others = ready();
+        others.metadata.owner_references.as_mut().unwrap()[0].uid = "other".into();
+        let cases = [
+            ("its own pod", &d, ready(), Claim::Owned),
+            ("an orphan that matches", &d, orphan(ready()), Claim::Adopted),
+            ("its own pod relabelled", &d, relabelled(ready()), Claim::Released),
+            (
+                "an orphan that does not match",
+                &d,
+                orphan(relabelled(ready())),
+                Claim::Ignored,
+            ),
+            (
+                "a deleting orphan is not adopted",
+                &d,
+                orphan(pod("a", "n1", "new", "terminating", 1)),
+                Claim::Ignored,
+            ),
+            ("another controller's pod", &d, others, Claim::Ignored),
+            (
+                "a deleting DaemonSet adopts nothing",
+                &deleting,
+                orphan(ready()),
+                Claim::Ignored,
+            ),
+            (
+                "a deleting DaemonSet releases nothing",
+                &deleting,
+                relabelled(ready()),
+                Claim::Ignored,
+            ),
+        ];
+        for (rule, ds, pod, want) in cases {
+            assert_eq!(claim(ds, &pod), want, "{rule}");
+        }
     }
 
     #[test]

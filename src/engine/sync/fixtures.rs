@@ -40,6 +40,16 @@ pub fn tainted(name: &str, effect: &str) -> Node {
     )
 }
 
+/// Nodes a, b and c, and t with an untolerated NoSchedule taint.
+pub fn abc_and_tainted_t() -> [Node; 4] {
+    [
+        node("a", json!([])),
+        node("b", json!([])),
+        node("c", json!([])),
+        tainted("t", NO_SCHEDULE),
+    ]
+}
+
 /// A pod of the DaemonSet on `node`: `rev` "new" or "old", `state` "ready", "unready",
 /// "pending", "failed", "succeeded" or "terminating"; created at minute `minute`.
 pub fn pod(name: &str, node: &str, rev: &str, state: &str, minute: u32) -> Pod {

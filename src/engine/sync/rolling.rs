@@ -335,15 +335,10 @@ mod tests {
     #[test]
     fn rolling_update_without_surge_deletes_unavailable_old_pods_and_picks_candidates_within_budget() {
         let d = ds(rolling(json!(1), json!(0)));
-        let nodes = [
-            node("a", json!([])),
-            node("b", json!([])),
-            node("c", json!([])),
-            tainted("t", NO_SCHEDULE),
-        ];
+        let nodes = abc_and_tainted_t();
         // b: old unready (replaced whatever the budget), a and c: old ready candidates, t: old on a
         // NoSchedule node (a candidate too: shouldRun is not consulted)
-        let pods = [
+        let mut pods = [
             pod("pa", "a", "old", "ready", 1),
             pod("pb", "b", "old", "unready", 1),
             pod("pc", "c", "old", "ready", 1),
@@ -370,12 +365,7 @@ mod tests {
             );
         }
         // Without the unready pod there is room for one of three: a random pick.
-        let pods = [
-            pod("pa", "a", "old", "ready", 1),
-            pod("pb", "b", "new", "ready", 1),
-            pod("pc", "c", "old", "ready", 1),
-            pod("pt", "t", "old", "ready", 1),
-        ];
+        pods[1] = pod("pb", "b", "new", "ready", 1);
         let p = plan(&d, &nodes, &pods);
         for n in ["a", "c", "t"] {
             assert_eq!(on(&p, n).pool, Some(Pool { picked: 1, of: 3 }), "{n}");

@@ -172,12 +172,7 @@ mod tests {
     #[test]
     fn rolling_update_with_surge() {
         let d = ds(rolling(json!(0), json!(1)));
-        let nodes = [
-            node("a", json!([])),
-            node("b", json!([])),
-            node("c", json!([])),
-            tainted("t", NO_SCHEDULE),
-        ];
+        let nodes = abc_and_tainted_t();
         let pods = [
             // a: surged, new not yet available: uses the surge budget
             pod("pa-old", "a", "old", "ready", 1),
