@@ -1,5 +1,5 @@
-//! The nodes that hold a rollout up, and why (semantics §6.2–6.7): the one home of when a desired
-//! node is done (its oldest pod updated and available, as the controller counts
+//! The nodes that hold a rollout up, and why (semantics §5, §6.2–6.7): the one home of when a
+//! desired node is done (its oldest pod updated and available, as the controller counts
 //! `updatedNumberScheduled` and `numberAvailable`), and otherwise of what it waits for: no pod,
 //! a Pending or not-Ready pod, `minReadySeconds`, an old pod terminating, or its turn. "Updated"
 //! mirrors `IsPodUpdated` (pkg/controller/daemon/util).

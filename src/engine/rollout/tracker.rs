@@ -1,8 +1,8 @@
-//! Progress over time (semantics §7.1): the one home of when a rollout last moved forward (stuck
-//! detection against `--progress-deadline`) and of the observed rate behind the ETA. "Moved
-//! forward" mirrors `DeploymentProgressing` (pkg/controller/deployment/util): a DaemonSet has no
-//! Progressing condition of its own. The only state kept between views; everything else is
-//! recomputed from each whole view.
+//! Progress over time: the one home of when a rollout last moved forward (stuck detection against
+//! `--progress-deadline`) and of the observed rate behind the ETA. "Moved forward" mirrors
+//! `DeploymentProgressing` (pkg/controller/deployment/util): a DaemonSet has no Progressing
+//! condition of its own. The only state kept between views; everything else is recomputed from
+//! each whole view.
 
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! The rolling update's budgets: the one home of how `maxSurge` and `maxUnavailable` become
 //! numbers of nodes (percentages of the desired nodes, rounded up; both 0 gives maxUnavailable 1)
 //! and of whether the strategy is a rolling update at all. Mirrors `updatedDesiredNodeCounts`
-//! (called `getUnavailableNumbers` before surge), `SurgeCount`, `UnavailableCount` and
-//! `AllowsSurge` (pkg/controller/daemon/util).
+//! (pkg/controller/daemon/update.go; `getUnavailableNumbers` before surge) and `SurgeCount`,
+//! `UnavailableCount` and `AllowsSurge` (pkg/controller/daemon/util).
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
