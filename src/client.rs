@@ -100,8 +100,25 @@ pub struct Request<'a> {
     pub namespace: Option<&'a str>,
 }
 
-impl Request<'_> {
-    fn describe(&self) -> String {
+impl<'a> Request<'a> {
+    pub fn list(resource: &'a str, namespace: Option<&'a str>) -> Self {
+        Request {
+            verb: "list",
+            resource,
+            namespace,
+        }
+    }
+
+    pub fn get(resource: &'a str, namespace: Option<&'a str>) -> Self {
+        Request {
+            verb: "get",
+            resource,
+            namespace,
+        }
+    }
+
+    /// "listing pods in namespace x", as error messages name the request.
+    pub fn describe(&self) -> String {
         match self.namespace {
             Some(ns) => format!("{} {} in namespace {ns}", self.verb_ing(), self.resource),
             None => format!("{} {}", self.verb_ing(), self.resource),

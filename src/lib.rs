@@ -33,6 +33,12 @@ pub enum Outcome {
     NotFine,
 }
 
+impl Outcome {
+    pub fn fine_if(fine: bool) -> Outcome {
+        if fine { Outcome::Fine } else { Outcome::NotFine }
+    }
+}
+
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
     let mut command = Cli::command();

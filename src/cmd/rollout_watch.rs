@@ -99,11 +99,7 @@ pub async fn run(opts: &Options, args: &WatchArgs) -> Result<Outcome> {
                 None => rollout::status_only(live.daemonset().as_deref().unwrap_or(&ds)),
             };
             out.finish(&p, ending, elapsed, now)?;
-            return Ok(if ending == Ending::RolledOut {
-                Outcome::Fine
-            } else {
-                Outcome::NotFine
-            });
+            return Ok(Outcome::fine_if(ending == Ending::RolledOut));
         }
         if let Some(p) = &last {
             let timing = Timing {

@@ -10,7 +10,7 @@ use crate::analysis::{Filter, coverage, require_nodes, select};
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::engine::revisions::current_hash;
 use crate::engine::status::{Summary, counter_drift, outdated};
-use crate::engine::verdict::{Verdict, template_generation};
+use crate::engine::verdict::{Verdict, all_fine, template_generation};
 use crate::error::Result;
 use crate::fetch::{DsScope, list_daemonsets, status_snapshot};
 use crate::options::{Options, Scope};
@@ -123,11 +123,7 @@ fn overview(opts: &Options, list: &[&DaemonSet], namespace: Option<String>) -> R
         }
     }
     out.flush()?;
-    Ok(if summaries.iter().all(Summary::healthy) {
-        Outcome::Fine
-    } else {
-        Outcome::NotFine
-    })
+    Ok(Outcome::fine_if(summaries.iter().all(Summary::healthy)))
 }
 
 #[derive(Serialize)]
@@ -187,9 +183,5 @@ fn detail(opts: &Options, snapshot: &Snapshot, ds: Option<DaemonSet>) -> Result<
         }
     }
     out.flush()?;
-    Ok(if found.iter().all(|v| v.verdict.is_fine()) {
-        Outcome::Fine
-    } else {
-        Outcome::NotFine
-    })
+    Ok(Outcome::fine_if(all_fine(&found)))
 }

@@ -9,7 +9,7 @@ use crate::Outcome;
 use crate::analysis::{Filter, require_nodes, why_not};
 use crate::cli::{OutputFormat, WhyNotArgs};
 use crate::engine::sync::Action;
-use crate::engine::verdict::VerdictKind;
+use crate::engine::verdict::{VerdictKind, all_fine};
 use crate::error::Result;
 use crate::fetch::{DsScope, failed_create_events_in, whole_view, why_not_snapshot};
 use crate::options::{Options, Scope};
@@ -148,9 +148,5 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(if found.iter().all(|v| v.verdict.is_fine()) {
-        Outcome::Fine
-    } else {
-        Outcome::NotFine
-    })
+    Ok(Outcome::fine_if(all_fine(&found)))
 }

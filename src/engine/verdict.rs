@@ -54,6 +54,11 @@ impl VerdictKind {
     }
 }
 
+/// Whether every verdict is what the controller intends: the exit code of `status DS` and `why-not`.
+pub fn all_fine(verdicts: &[Verdict]) -> bool {
+    verdicts.iter().all(|v| v.verdict.is_fine())
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {

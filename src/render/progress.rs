@@ -1,12 +1,16 @@
-//! Live progress of a rollout: indicatif bars on a terminal (stderr), plain timestamped lines
-//! otherwise (stdout), one per change. Shows what `engine::rollout` found; decides nothing.
+//! Live progress of a rollout: indicatif bars on a terminal (stderr; drawn in `bars`), plain
+//! timestamped lines otherwise (stdout), one per change. Shows what `engine::rollout` found;
+//! decides nothing. The texts both faces share live here.
+
+mod bars;
 
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use k8s_openapi::jiff::Timestamp;
 use owo_colors::OwoColorize;
+
+pub use bars::{Bars, BarsView, bars_view};
 
 use crate::engine::rollout::{Ending, NodeHoldup, Phase, Progress, Strategy};
 
@@ -102,19 +106,13 @@ impl Renderer {
         match self {
             Renderer::Bars(b) => {
                 b.clear();
-                let mut out = io::stdout().lock();
-                for line in detail_lines(p, ending) {
-                    writeln!(out, "{line}")?;
-                }
-                let text = final_text(p, ending, elapsed);
-                let text = match (b.color, ending) {
-                    (false, _) => text,
-                    (true, Ending::RolledOut) => text.green().to_string(),
-                    (true, _) => text.red().to_string(),
-                };
-                writeln!(out, "{text}")
+                write_ending(&mut io::stdout().lock(), "", p, ending, elapsed, b.color)
             }
-            Renderer::Lines(l) => l.finish(p, ending, elapsed, now),
+            Renderer::Lines(l) => {
+                let prefix = format!("{} ", timestamp(now));
+                write_ending(&mut l.out, &prefix, p, ending, elapsed, false)?;
+                l.out.flush()
+            }
         }
     }
 
@@ -154,15 +152,14 @@ pub fn counts_text(p: &Progress) -> String {
     )
 }
 
+/// The strategy as `status` words it, and for OnDelete what that means for the rollout.
 fn strategy_text(p: &Progress) -> String {
     match p.strategy {
-        Strategy::RollingUpdate => {
-            format!(
-                "RollingUpdate (maxUnavailable {}, maxSurge {})",
-                p.max_unavailable, p.max_surge
-            )
-        }
-        Strategy::OnDelete => "OnDelete: pods are replaced only when they are deleted".to_string(),
+        Strategy::RollingUpdate => p.update_strategy.clone(),
+        Strategy::OnDelete => format!(
+            "{}: pods are replaced only when they are deleted",
+            p.update_strategy
+        ),
     }
 }
 
@@ -307,6 +304,28 @@ pub fn detail_lines(p: &Progress, ending: Ending) -> Vec<String> {
     lines
 }
 
+/// How the watch ended, `prefix` before each line: every node still holding the rollout up, then
+/// the outcome (green or red with `color`).
+fn write_ending(
+    out: &mut impl Write,
+    prefix: &str,
+    p: &Progress,
+    ending: Ending,
+    elapsed: Duration,
+    color: bool,
+) -> io::Result<()> {
+    for line in detail_lines(p, ending) {
+        writeln!(out, "{prefix}{line}")?;
+    }
+    let text = final_text(p, ending, elapsed);
+    let text = match (color, ending) {
+        (false, _) => text,
+        (true, Ending::RolledOut) => text.green().to_string(),
+        (true, _) => text.red().to_string(),
+    };
+    writeln!(out, "{prefix}{text}")
+}
+
 /// Plain lines for logs and pipes: a header when what is rolled out changes, a status line when
 /// the status changes (the ETA alone does not make a new line), nothing otherwise.
 pub struct Lines<W: Write> {
@@ -354,247 +373,6 @@ impl<W: Write> Lines<W> {
         self.notice = Some(text.to_string());
         self.out.flush()
     }
-
-    pub fn finish(
-        &mut self,
-        p: &Progress,
-        ending: Ending,
-        elapsed: Duration,
-        now: Timestamp,
-    ) -> io::Result<()> {
-        let ts = timestamp(now);
-        for line in detail_lines(p, ending) {
-            writeln!(self.out, "{ts} {line}")?;
-        }
-        writeln!(self.out, "{ts} {}", final_text(p, ending, elapsed))?;
-        self.out.flush()
-    }
-}
-
-/// Everything the bars show, as text and numbers; the terminal part only draws it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BarsView {
-    pub title: String,
-    pub images: String,
-    /// (label, position, length) for updated, ready, available.
-    pub bars: [(&'static str, u64, u64); 3],
-    /// ETA, "no progress for", or what the watch waits for.
-    pub note: String,
-    /// Nodes holding the rollout up: (is a problem, line).
-    pub holdups: Vec<(bool, String)>,
-}
-
-pub fn bars_view(p: &Progress, timing: Timing) -> BarsView {
-    let c = &p.counts;
-    let len = c.desired.max(0) as u64;
-    let pos = |n: i32| (n.max(0) as u64).min(len);
-    let mut notes = Vec::new();
-    match p.phase {
-        Phase::WaitingForController { generation, observed } => notes.push(format!(
-            "waiting for the controller to observe generation {generation} (observed {observed})"
-        )),
-        Phase::Complete => notes.push("rolled out".to_string()),
-        Phase::Progressing => {
-            if let Some(eta) = timing.eta {
-                notes.push(format!("eta {}", duration_text(eta)));
-            }
-        }
-    }
-    if let Some(note) = outdated_note(p) {
-        notes.push(note);
-    }
-    if timing.quiet_for >= QUIET_NOTE_AFTER && p.phase != Phase::Complete {
-        let deadline = timing
-            .deadline
-            .map(|d| format!(" (deadline {})", duration_text(d)))
-            .unwrap_or_default();
-        notes.push(format!(
-            "no progress for {}{deadline}",
-            duration_text(timing.quiet_for)
-        ));
-    }
-    notes.extend(p.warnings.iter().map(|w| format!("controller warning {w}")));
-    let holdups = p.main_holdups();
-    let width = holdups
-        .iter()
-        .take(BAR_HOLDUPS)
-        .map(|h| h.node.len())
-        .max()
-        .unwrap_or(0);
-    let mut lines: Vec<(bool, String)> = holdups
-        .iter()
-        .take(BAR_HOLDUPS)
-        .map(|h| {
-            (
-                h.holdup.is_problem(),
-                format!("  {:<width$}  {}", h.node, h.summary()),
-            )
-        })
-        .collect();
-    if holdups.len() > BAR_HOLDUPS {
-        lines.push((
-            false,
-            format!("  … and {} more nodes", holdups.len() - BAR_HOLDUPS),
-        ));
-    }
-    if !lines.is_empty() {
-        let n = holdups.len();
-        lines.insert(
-            0,
-            (
-                false,
-                format!("waiting on {n} node{}:", if n == 1 { "" } else { "s" }),
-            ),
-        );
-    }
-    let revision = p.revision.as_deref().unwrap_or("not created yet");
-    BarsView {
-        title: format!(
-            "{}  generation {}  revision {revision}  {}",
-            object(p),
-            p.generation,
-            strategy_text(p)
-        ),
-        images: format!("images  {}", images_text(p)),
-        bars: [
-            ("updated", pos(c.updated), len),
-            ("ready", pos(c.ready), len),
-            ("available", pos(c.available), len),
-        ],
-        note: notes.join(" · "),
-        holdups: lines,
-    }
-}
-
-fn text_style() -> ProgressStyle {
-    ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
-}
-
-fn bar_template(color: bool) -> &'static str {
-    if color {
-        "{prefix:>10} [{bar:40.green/white}] {pos}/{len}"
-    } else {
-        "{prefix:>10} [{bar:40}] {pos}/{len}"
-    }
-}
-
-fn bar_style(color: bool) -> ProgressStyle {
-    ProgressStyle::with_template(bar_template(color))
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-}
-
-/// indicatif bars on stderr: title, images, three bars, a note line, and the nodes holding the
-/// rollout up. Only what changed is redrawn.
-pub struct Bars {
-    multi: MultiProgress,
-    title: ProgressBar,
-    images: ProgressBar,
-    bars: [ProgressBar; 3],
-    note: ProgressBar,
-    holdups: Vec<ProgressBar>,
-    last: Option<BarsView>,
-    color: bool,
-}
-
-impl Bars {
-    pub fn new(color: bool) -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let text = |multi: &MultiProgress| multi.add(ProgressBar::new(0).with_style(text_style()));
-        let title = text(&multi);
-        let images = text(&multi);
-        let bar = |multi: &MultiProgress| multi.add(ProgressBar::new(0).with_style(bar_style(color)));
-        let bars = [bar(&multi), bar(&multi), bar(&multi)];
-        let note = text(&multi);
-        title.set_message("waiting for the first list of the DaemonSet and its pods…");
-        Bars {
-            multi,
-            title,
-            images,
-            bars,
-            note,
-            holdups: Vec::new(),
-            last: None,
-            color,
-        }
-    }
-
-    fn paint(&self, problem: bool, text: &str) -> String {
-        match (self.color, problem) {
-            (true, true) => text.red().to_string(),
-            (true, false) => text.yellow().to_string(),
-            (false, _) => text.to_string(),
-        }
-    }
-
-    pub fn update(&mut self, p: &Progress, timing: Timing) {
-        let view = bars_view(p, timing);
-        let last = self.last.take();
-        let changed = |f: &dyn Fn(&BarsView) -> bool| last.as_ref().is_none_or(|l| !f(l));
-        if changed(&|l| l.title == view.title) {
-            let title = if self.color {
-                view.title.bold().to_string()
-            } else {
-                view.title.clone()
-            };
-            self.title.set_message(title);
-        }
-        if changed(&|l| l.images == view.images) {
-            self.images.set_message(view.images.clone());
-        }
-        for (i, (label, pos, len)) in view.bars.iter().enumerate() {
-            if changed(&|l| l.bars[i] == view.bars[i]) {
-                self.bars[i].set_prefix(*label);
-                self.bars[i].set_length(*len);
-                self.bars[i].set_position(*pos);
-            }
-        }
-        if changed(&|l| l.note == view.note) {
-            self.note.set_message(view.note.clone());
-        }
-        if changed(&|l| l.holdups == view.holdups) {
-            while self.holdups.len() > view.holdups.len() {
-                if let Some(bar) = self.holdups.pop() {
-                    self.multi.remove(&bar);
-                }
-            }
-            while self.holdups.len() < view.holdups.len() {
-                self.holdups
-                    .push(self.multi.add(ProgressBar::new(0).with_style(text_style())));
-            }
-            for (bar, (problem, line)) in self.holdups.iter().zip(&view.holdups) {
-                bar.set_message(self.paint(*problem, line));
-            }
-        }
-        self.last = Some(view);
-    }
-
-    pub fn notice(&self, text: &str) {
-        let _ = self.multi.println(self.paint(false, text));
-    }
-
-    pub fn clear(&mut self) {
-        let _ = self.multi.clear();
-        // Finished bars draw nothing more, now or when they are dropped.
-        self.multi.set_draw_target(ProgressDrawTarget::hidden());
-        let fixed = [
-            &self.title,
-            &self.images,
-            &self.bars[0],
-            &self.bars[1],
-            &self.bars[2],
-            &self.note,
-        ];
-        for bar in fixed.into_iter().chain(&self.holdups) {
-            bar.finish_and_clear();
-        }
-        // indicatif does not hide the cursor, but an interrupted draw must not leave it hidden.
-        let mut err = io::stderr();
-        if err.is_terminal() {
-            let _ = write!(err, "\x1b[?25h");
-            let _ = err.flush();
-        }
-    }
 }
 
 #[cfg(test)]
@@ -603,7 +381,7 @@ mod tests {
     use crate::engine::rollout::{Counts, Holdup};
     use crate::engine::{Reason, Rule};
 
-    fn holdup(node: &str, holdup: Holdup, reason: &str) -> NodeHoldup {
+    pub(super) fn holdup(node: &str, holdup: Holdup, reason: &str) -> NodeHoldup {
         NodeHoldup {
             node: node.into(),
             pod: Some(format!("agent-{node}")),
@@ -612,15 +390,14 @@ mod tests {
         }
     }
 
-    fn progress(updated: i32, ready: i32, available: i32, holdups: Vec<NodeHoldup>) -> Progress {
+    pub(super) fn progress(updated: i32, ready: i32, available: i32, holdups: Vec<NodeHoldup>) -> Progress {
         Progress {
             namespace: "ns".into(),
             name: "agent".into(),
             generation: 2,
             observed_generation: 2,
             strategy: Strategy::RollingUpdate,
-            max_unavailable: "1".into(),
-            max_surge: "0".into(),
+            update_strategy: "RollingUpdate (maxUnavailable 1, maxSurge 0)".into(),
             min_ready_seconds: 0,
             counts: Counts {
                 desired: 5,
@@ -726,6 +503,7 @@ mod tests {
             ],
         );
         p.strategy = Strategy::OnDelete;
+        p.update_strategy = "OnDelete".into();
         let text = status_text(&p, None);
         assert!(
             text.contains("; 2 outdated pods awaiting deletion; waiting on n1: awaits deletion"),
@@ -845,69 +623,6 @@ mod tests {
         lines.notice("lost the connection", now).unwrap();
         let out = String::from_utf8(lines.into_inner()).unwrap();
         assert_eq!(out.matches("lost the connection").count(), 2, "{out}");
-    }
-
-    #[test]
-    fn bars_show_counts_out_of_desired_eta_and_up_to_five_nodes() {
-        let hs: Vec<NodeHoldup> = (1..=7)
-            .map(|i| holdup(&format!("node-{i}"), Holdup::NotReady, "x"))
-            .collect();
-        let p = progress(3, 4, 4, hs);
-        let timing = Timing {
-            eta: Some(Duration::from_secs(90)),
-            quiet_for: Duration::from_secs(12),
-            deadline: Some(Duration::from_secs(600)),
-        };
-        let v = bars_view(&p, timing);
-        assert_eq!(v.bars, [("updated", 3, 5), ("ready", 4, 5), ("available", 4, 5)]);
-        assert_eq!(v.note, "eta 1m30s · no progress for 12s (deadline 10m00s)");
-        assert_eq!(
-            v.title,
-            "daemonset/agent  generation 2  revision 6d9f8b7c5  RollingUpdate (maxUnavailable 1, maxSurge 0)"
-        );
-        assert_eq!(v.images, "images  agent=registry.example/agent:2.0");
-        let texts: Vec<&str> = v.holdups.iter().map(|(_, t)| t.as_str()).collect();
-        assert_eq!(
-            texts,
-            [
-                "waiting on 7 nodes:",
-                "  node-1  x",
-                "  node-2  x",
-                "  node-3  x",
-                "  node-4  x",
-                "  node-5  x",
-                "  … and 2 more nodes"
-            ]
-        );
-        assert!(v.holdups[1].0, "a not-ready node is a problem");
-    }
-
-    #[test]
-    fn bars_never_overflow_and_a_quiet_moment_is_not_noted() {
-        let mut p = progress(7, 5, 5, vec![]);
-        p.counts.desired = 5;
-        let v = bars_view(
-            &p,
-            Timing {
-                quiet_for: Duration::from_secs(2),
-                ..Default::default()
-            },
-        );
-        assert_eq!(
-            v.bars[0],
-            ("updated", 5, 5),
-            "surge can make updated exceed desired"
-        );
-        assert!(!v.note.contains("no progress"), "{}", v.note);
-        assert!(v.holdups.is_empty());
-    }
-
-    #[test]
-    fn bar_templates_parse() {
-        for color in [true, false] {
-            assert!(ProgressStyle::with_template(bar_template(color)).is_ok());
-        }
-        assert!(ProgressStyle::with_template("{msg}").is_ok());
     }
 
     #[test]

@@ -90,16 +90,17 @@ fn original_index(path: &str, offset: usize) -> String {
 mod tests {
     use super::*;
 
+    fn diff_lines(old: &Value, new: &Value) -> Vec<String> {
+        diff_templates(old, new).iter().map(ToString::to_string).collect()
+    }
+
     #[test]
     fn diff_names_pointer_paths_with_old_and_new_values() {
         let old = json!({"metadata": {"labels": {"app": "a", "gone": "x"}},
                          "spec": {"containers": [{"image": "agent:1.0", "name": "a"}, {"image": "b", "name": "b"}, {"image": "c", "name": "c"}]}});
         let new = json!({"metadata": {"labels": {"app": "a", "tier": "t"}},
                          "spec": {"containers": [{"image": "agent:2.0", "name": "a"}]}});
-        let lines: Vec<String> = diff_templates(&old, &new)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let lines = diff_lines(&old, &new);
         assert_eq!(
             lines,
             [
@@ -117,10 +118,7 @@ mod tests {
     fn diff_escapes_keys_with_slashes() {
         let old = json!({"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "t1"}}});
         let new = json!({"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "t2"}}});
-        let lines: Vec<String> = diff_templates(&old, &new)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let lines = diff_lines(&old, &new);
         assert_eq!(
             lines,
             [r#"~ /metadata/annotations/kubectl.kubernetes.io~1restartedAt: "t1" → "t2""#]

@@ -100,7 +100,8 @@ pub fn pause_state(ds: &DaemonSet) -> PauseState {
     }
 }
 
-/// "RollingUpdate (maxUnavailable 1, maxSurge 0)", "OnDelete".
+/// "RollingUpdate (maxUnavailable 1, maxSurge 0)", "OnDelete": the one home of the update
+/// strategy in words, as status, pause, resume and the rollout watch all say it.
 pub fn describe_strategy(strategy: &Value) -> String {
     let kind = strategy_type(strategy);
     let Some(ru) = strategy.get("rollingUpdate").and_then(Value::as_object) else {
