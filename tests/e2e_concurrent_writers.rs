@@ -32,10 +32,10 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::api::{WatchEvent, WatchParams};
 use serde_json::{Value, json};
 use support::{
-    NodeSpec, TestEnv, daemonset, merge, patch_daemonset, pods_by_node, wait_rolled_out, wait_until,
+    PAUSE_ANNOTATION, TestEnv, create_rolled_out, daemonset, merge, patch_daemonset, pods_by_node,
+    update_strategy, wait_rolled_out, wait_until,
 };
 
-const PAUSE_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 const ROUNDS: usize = 50;
 const DS: &str = "agent";
@@ -200,10 +200,6 @@ fn timestamp(text: &str) -> k8s_openapi::jiff::Timestamp {
         .unwrap_or_else(|e| panic!("restartedAt {text:?} is not RFC 3339: {e}"))
 }
 
-fn strategy(ds: &DaemonSet) -> Value {
-    serde_json::to_value(ds.spec.as_ref().unwrap().update_strategy.as_ref().unwrap()).unwrap()
-}
-
 /// The annotations no command writes: without the pause record, and without the template
 /// generation the apiserver itself bumps on every template change.
 fn annotations_without_record(ds: &DaemonSet) -> BTreeMap<String, String> {
@@ -244,13 +240,13 @@ fn template_without_restarted_at(ds: &DaemonSet) -> Value {
 
 /// The invariant every version must keep.
 fn check_version(ds: &DaemonSet, original: &Value, what: &str) {
-    let on_delete = strategy(ds)["type"] == "OnDelete";
+    let on_delete = update_strategy(ds)["type"] == "OnDelete";
     match record(ds) {
         Some(raw) => {
             assert!(
                 on_delete,
                 "{what}: the pause record is there but the strategy is {}",
-                strategy(ds)
+                update_strategy(ds)
             );
             let recorded: Value = serde_json::from_str(raw).expect("the pause record is JSON");
             assert_eq!(
@@ -261,7 +257,7 @@ fn check_version(ds: &DaemonSet, original: &Value, what: &str) {
         None => {
             assert!(!on_delete, "{what}: OnDelete without the pause record");
             assert_eq!(
-                &strategy(ds),
+                &update_strategy(ds),
                 original,
                 "{what}: not paused, yet not the original strategy"
             );
@@ -353,14 +349,13 @@ fn finish(p: Proc) -> (Cmd, Option<i32>, String, String) {
 async fn two_writers_at_once_never_lose_a_write() {
     let started = Instant::now();
     let env = TestEnv::new("concurrent-writers").await;
-    env.create_node(NodeSpec::new("conc-a")).await;
-    env.create_daemonset(merge(
-        daemonset(DS),
-        json!({"spec": {"revisionHistoryLimit": 1000}}),
-    ))
+    let first = create_rolled_out(
+        &env,
+        &["conc-a"],
+        merge(daemonset(DS), json!({"spec": {"revisionHistoryLimit": 1000}})),
+    )
     .await;
-    let first = wait_rolled_out(&env, DS, 1).await;
-    let original = strategy(&first);
+    let original = update_strategy(&first);
     let versions = Versions::start(&env, &first);
     let mut seen_restarts: BTreeSet<String> = BTreeSet::new();
 

@@ -5,24 +5,10 @@ mod support;
 
 use predicates::prelude::PredicateBooleanExt;
 use serde_json::{Value, json};
-use support::{NodeSpec, TestEnv, daemonset, merge, pod_images, run_with_edit_before_write, wait_rolled_out};
-
-const V1: &str = "registry.example/agent:1.0";
-const V2: &str = "registry.example/agent:2.0";
-const V3: &str = "registry.example/agent:3.0";
-
-/// Changes the image; the change cause is the DaemonSet annotation the new revision copies.
-async fn set_image(env: &TestEnv, name: &str, image: &str, cause: &str) {
-    let patch = json!({
-        "metadata": {"annotations": {"kubernetes.io/change-cause": cause}},
-        "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}
-    });
-    // Strategic merge, as `kubectl set image` does: containers merge by name.
-    env.daemonsets()
-        .patch(name, &Default::default(), &kube::api::Patch::Strategic(patch))
-        .await
-        .expect("set image");
-}
+use support::{
+    AGENT_V1, AGENT_V2, AGENT_V3, TestEnv, create_rolled_out, daemonset, merge, pod_images,
+    run_with_edit_before_write, set_image, wait_rolled_out,
+};
 
 /// REVISION, CHANGE-CAUSE, IMAGES, PODS and CURRENT of a history row (AGE varies).
 fn cells(row: &[&str]) -> (String, String, String, String, Option<String>) {
@@ -48,13 +34,10 @@ async fn template_image(env: &TestEnv, name: &str) -> String {
 #[tokio::test]
 async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let env = TestEnv::new("history").await;
-    env.create_node(NodeSpec::new("hist-a")).await;
-    env.create_node(NodeSpec::new("hist-b")).await;
-    env.create_daemonset(daemonset("agent")).await;
+    create_rolled_out(&env, &["hist-a", "hist-b"], daemonset("agent")).await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade-to-2.0")).await;
     wait_rolled_out(&env, "agent", 2).await;
-    set_image(&env, "agent", V2, "upgrade-to-2.0").await;
-    wait_rolled_out(&env, "agent", 2).await;
-    set_image(&env, "agent", V3, "upgrade-to-3.0").await;
+    set_image(&env, "agent", AGENT_V3, Some("upgrade-to-3.0")).await;
     wait_rolled_out(&env, "agent", 2).await;
 
     let out = env
@@ -73,12 +56,18 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     assert_eq!(rows.len(), 4, "three revisions:\n{text}");
     assert_eq!(
         cells(&rows[1]),
-        ("1".into(), "<none>".into(), V1.into(), "0".into(), None),
+        ("1".into(), "<none>".into(), AGENT_V1.into(), "0".into(), None),
         "{text}"
     );
     assert_eq!(
         cells(&rows[2]),
-        ("2".into(), "upgrade-to-2.0".into(), V2.into(), "0".into(), None),
+        (
+            "2".into(),
+            "upgrade-to-2.0".into(),
+            AGENT_V2.into(),
+            "0".into(),
+            None
+        ),
         "{text}"
     );
     assert_eq!(
@@ -86,7 +75,7 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
         (
             "3".into(),
             "upgrade-to-3.0".into(),
-            V3.into(),
+            AGENT_V3.into(),
             "2".into(),
             Some("*".into())
         ),
@@ -106,7 +95,7 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     assert_eq!(revs[0]["changeCause"], Value::Null);
     assert_eq!(revs[2]["pods"], 2);
     assert_eq!(revs[2]["current"], true);
-    assert_eq!(revs[1]["template"]["spec"]["containers"][0]["image"], V2);
+    assert_eq!(revs[1]["template"]["spec"]["containers"][0]["image"], AGENT_V2);
     assert!(revs[0]["hash"].as_str().is_some_and(|h| !h.is_empty()));
 
     let out = env
@@ -117,7 +106,9 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        format!("--- revision 1\n+++ revision 2\n~ /spec/containers/0/image: \"{V1}\" → \"{V2}\"\n")
+        format!(
+            "--- revision 1\n+++ revision 2\n~ /spec/containers/0/image: \"{AGENT_V1}\" → \"{AGENT_V2}\"\n"
+        )
     );
     let out = env
         .kubectl_ds()
@@ -127,7 +118,7 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     assert_eq!(
         stdout(&out),
         format!(
-            "--- revision 1\n+++ revision 3 (current)\n~ /spec/containers/0/image: \"{V1}\" → \"{V3}\"\n"
+            "--- revision 1\n+++ revision 3 (current)\n~ /spec/containers/0/image: \"{AGENT_V1}\" → \"{AGENT_V3}\"\n"
         )
     );
     let out = env
@@ -147,7 +138,7 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let yaml: Value = serde_saphyr::from_str(&stdout(&out)).expect("--revision prints YAML");
-    assert_eq!(yaml["spec"]["containers"][0]["image"], V2);
+    assert_eq!(yaml["spec"]["containers"][0]["image"], AGENT_V2);
     assert_eq!(yaml["metadata"]["labels"]["app"], "agent");
     let out = env
         .kubectl_ds()
@@ -155,7 +146,7 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).expect("--revision -o json prints JSON");
-    assert_eq!(json["spec"]["containers"][0]["image"], V1);
+    assert_eq!(json["spec"]["containers"][0]["image"], AGENT_V1);
 
     env.kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--revision", "9"])
@@ -169,15 +160,16 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
 #[tokio::test]
 async fn undo_rolls_back_and_the_controller_follows() {
     let env = TestEnv::new("undo").await;
-    env.create_node(NodeSpec::new("undo-a")).await;
-    env.create_node(NodeSpec::new("undo-b")).await;
-    env.create_daemonset(merge(
-        daemonset("agent"),
-        json!({"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}),
-    ))
+    create_rolled_out(
+        &env,
+        &["undo-a", "undo-b"],
+        merge(
+            daemonset("agent"),
+            json!({"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}),
+        ),
+    )
     .await;
-    wait_rolled_out(&env, "agent", 2).await;
-    set_image(&env, "agent", V2, "upgrade").await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade")).await;
     let before = wait_rolled_out(&env, "agent", 2).await;
 
     // --dry-run shows the change and sends nothing.
@@ -191,7 +183,7 @@ async fn undo_rolls_back_and_the_controller_follows() {
         stdout(&out),
         format!(
             "daemonset.apps/agent: rolling back to revision 1 would change the pod template:\n\
-             ~ /spec/containers/0/image: \"{V2}\" → \"{V1}\"\n\
+             ~ /spec/containers/0/image: \"{AGENT_V2}\" → \"{AGENT_V1}\"\n\
              daemonset.apps/agent would be rolled back to revision 1 (dry run: nothing was changed)\n"
         )
     );
@@ -214,7 +206,9 @@ async fn undo_rolls_back_and_the_controller_follows() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains(&format!("~ /spec/containers/0/image: \"{V2}\" → \"{V1}\"")),
+        text.contains(&format!(
+            "~ /spec/containers/0/image: \"{AGENT_V2}\" → \"{AGENT_V1}\""
+        )),
         "{text}"
     );
     assert!(
@@ -222,11 +216,11 @@ async fn undo_rolls_back_and_the_controller_follows() {
         "{text}"
     );
     assert!(stderr(&out).contains("Warning:"), "{}", stderr(&out));
-    assert_eq!(template_image(&env, "agent").await, V1);
+    assert_eq!(template_image(&env, "agent").await, AGENT_V1);
 
     // The real controller rolls the pods back.
     wait_rolled_out(&env, "agent", 2).await;
-    assert_eq!(pod_images(&env, "agent").await, [V1, V1]);
+    assert_eq!(pod_images(&env, "agent").await, [AGENT_V1, AGENT_V1]);
 
     // The controller reused revision 1 and renumbered it 3 (semantics §6.1).
     let out = env
@@ -268,7 +262,7 @@ async fn undo_rolls_back_and_the_controller_follows() {
         .assert()
         .success()
         .stdout("daemonset.apps/agent\n");
-    assert_eq!(template_image(&env, "agent").await, V2);
+    assert_eq!(template_image(&env, "agent").await, AGENT_V2);
     wait_rolled_out(&env, "agent", 2).await;
 
     env.kubectl_ds()
@@ -281,9 +275,7 @@ async fn undo_rolls_back_and_the_controller_follows() {
 #[tokio::test]
 async fn undo_errors_name_the_problem_and_the_existing_revisions() {
     let env = TestEnv::new("undo-errors").await;
-    env.create_node(NodeSpec::new("undoerr-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
+    create_rolled_out(&env, &["undoerr-a"], daemonset("agent")).await;
 
     env.kubectl_ds()
         .args(["undo", "agent", "-n", &env.ns])
@@ -294,7 +286,7 @@ async fn undo_errors_name_the_problem_and_the_existing_revisions() {
             "daemonset.apps/agent: there is nothing to roll back to: its only revision is 1",
         ));
 
-    set_image(&env, "agent", V2, "upgrade").await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade")).await;
     wait_rolled_out(&env, "agent", 1).await;
     let before = env.daemonsets().get("agent").await.unwrap();
     env.kubectl_ds()
@@ -334,14 +326,12 @@ async fn undo_errors_name_the_problem_and_the_existing_revisions() {
 #[tokio::test]
 async fn undo_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() {
     let env = TestEnv::new("undo-conflict").await;
-    env.create_node(NodeSpec::new("undoconf-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
-    set_image(&env, "agent", V2, "upgrade").await;
+    create_rolled_out(&env, &["undoconf-a"], daemonset("agent")).await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade")).await;
     let read = wait_rolled_out(&env, "agent", 1).await;
 
     let run = run_with_edit_before_write(&env, &["undo", "agent", "-n", &env.ns], || async {
-        set_image(&env, "agent", V3, "someone else").await;
+        set_image(&env, "agent", AGENT_V3, Some("someone else")).await;
     })
     .await;
     assert_eq!(
@@ -364,12 +354,12 @@ async fn undo_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() {
     assert!(run.stderr.contains("again to see the new diff"), "{}", run.stderr);
     // The diff it was about to apply was shown; the other writer's change stands.
     assert!(
-        run.stdout.contains(&format!("\"{V2}\" → \"{V1}\"")),
+        run.stdout.contains(&format!("\"{AGENT_V2}\" → \"{AGENT_V1}\"")),
         "{}",
         run.stdout
     );
     assert!(!run.stdout.contains("rolled back to"), "{}", run.stdout);
-    assert_eq!(template_image(&env, "agent").await, V3);
+    assert_eq!(template_image(&env, "agent").await, AGENT_V3);
     let ds = env.daemonsets().get("agent").await.unwrap();
     let annotations = ds.metadata.annotations.unwrap();
     assert_eq!(annotations["kubernetes.io/change-cause"], "someone else");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::json;
-use support::{NodeSpec, TestEnv, daemonset, patch_daemonset, wait_rolled_out};
+use support::{TestEnv, create_rolled_out, daemonset, patch_daemonset, wait_rolled_out};
 
 struct Run {
     code: Option<i32>,
@@ -169,10 +169,7 @@ fn users(env: &TestEnv) -> Users {
 #[tokio::test]
 async fn every_command_as_users_with_and_without_the_roles() {
     let env = TestEnv::new("rbac").await;
-    env.create_node(NodeSpec::new("rbac-a")).await;
-    env.create_node(NodeSpec::new("rbac-b")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 2).await;
+    create_rolled_out(&env, &["rbac-a", "rbac-b"], daemonset("agent")).await;
     patch_daemonset(
         &env,
         "agent",

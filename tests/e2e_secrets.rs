@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{NodeSpec, TestEnv, daemonset, wait_rolled_out};
+use support::{TestEnv, create_rolled_out, daemonset};
 
 struct Run {
     code: Option<i32>,
@@ -152,9 +152,7 @@ fn check_reads(kubeconfig: &Path, ns: &str, secrets: &[(&str, String)], what: &s
 #[tokio::test]
 async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
     let env = TestEnv::new("secrets").await;
-    env.create_node(NodeSpec::new("sec-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
+    create_rolled_out(&env, &["sec-a"], daemonset("agent")).await;
     let dir = tempfile::tempdir().unwrap();
     let ns = env.ns.as_str();
 

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub struct TestCluster {
     pub dir: PathBuf,
@@ -327,6 +327,14 @@ impl NodeSpec {
     }
 }
 
+/// The images of the `agent` container the tests roll out; [`daemonset`] starts at the first.
+pub const AGENT_V1: &str = "registry.example/agent:1.0";
+pub const AGENT_V2: &str = "registry.example/agent:2.0";
+pub const AGENT_V3: &str = "registry.example/agent:3.0";
+
+/// Where `pause` records the update strategy it replaced.
+pub const PAUSE_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
+
 /// A minimal DaemonSet body; tests add selectors, tolerations and the like with `merge`.
 pub fn daemonset(name: &str) -> serde_json::Value {
     json!({
@@ -338,7 +346,7 @@ pub fn daemonset(name: &str) -> serde_json::Value {
             "template": {
                 "metadata": {"labels": {"app": name}},
                 "spec": {
-                    "containers": [{"name": "agent", "image": "registry.example/agent:1.0",
+                    "containers": [{"name": "agent", "image": AGENT_V1,
                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
                     "terminationGracePeriodSeconds": 0
                 }
@@ -389,11 +397,7 @@ pub async fn pods_by_node(env: &TestEnv, ds: &str) -> BTreeMap<String, Vec<Pod>>
 /// Merge-patches a DaemonSet (RFC 7386), as a concurrent user or the test's own setup would.
 pub async fn patch_daemonset(env: &TestEnv, name: &str, patch: serde_json::Value) -> DaemonSet {
     env.daemonsets()
-        .patch(
-            name,
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(patch),
-        )
+        .patch(name, &PatchParams::default(), &Patch::Merge(patch))
         .await
         .expect("patch daemonset")
 }
@@ -423,6 +427,39 @@ pub async fn wait_rolled_out(env: &TestEnv, name: &str, n: i32) -> DaemonSet {
     )
     .await;
     ds
+}
+
+/// Creates the nodes (names only), then the DaemonSet `body`, and waits until the controller has
+/// rolled it out on every one of them.
+pub async fn create_rolled_out(env: &TestEnv, nodes: &[&str], body: Value) -> DaemonSet {
+    for node in nodes {
+        env.create_node(NodeSpec::new(node)).await;
+    }
+    let name = body["metadata"]["name"]
+        .as_str()
+        .expect("the DaemonSet body has a name")
+        .to_string();
+    env.create_daemonset(body).await;
+    wait_rolled_out(env, &name, nodes.len() as i32).await
+}
+
+/// Sets the image of the `agent` container as `kubectl set image` does (a strategic merge patch:
+/// containers merge by name); with a change cause, which the new revision copies.
+pub async fn set_image(env: &TestEnv, name: &str, image: &str, cause: Option<&str>) -> DaemonSet {
+    let mut patch =
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}});
+    if let Some(cause) = cause {
+        patch["metadata"] = json!({"annotations": {"kubernetes.io/change-cause": cause}});
+    }
+    env.daemonsets()
+        .patch(name, &PatchParams::default(), &Patch::Strategic(patch))
+        .await
+        .expect("set image")
+}
+
+/// The DaemonSet's update strategy, as JSON.
+pub fn update_strategy(ds: &DaemonSet) -> Value {
+    serde_json::to_value(ds.spec.as_ref().unwrap().update_strategy.as_ref().unwrap()).unwrap()
 }
 
 /// The container image of every pod of a DaemonSet (sorted).
