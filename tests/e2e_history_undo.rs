@@ -16,13 +16,6 @@ fn cells(row: &[&str]) -> (String, String, String, String, Option<String>) {
     (s(0), s(1), s(2), s(4), row.get(5).map(|c| c.to_string()))
 }
 
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 async fn template_image(env: &TestEnv, name: &str) -> String {
     let ds = env.daemonsets().get(name).await.unwrap();
     ds.spec.unwrap().template.spec.unwrap().containers[0]
@@ -40,13 +33,9 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     set_image(&env, "agent", AGENT_V3, Some("upgrade-to-3.0")).await;
     wait_rolled_out(&env, "agent", 2).await;
 
-    let out = env
-        .kubectl_ds()
-        .args(["history", "agent", "-n", &env.ns])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let out = env.kubectl_ds().args(["history", "agent", "-n", &env.ns]).run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let text = out.stdout;
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(
         rows[0],
@@ -85,10 +74,9 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "-o", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("history -o json is JSON");
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("history -o json is JSON");
     assert_eq!(v["currentRevision"], 3);
     let revs = v["revisions"].as_array().unwrap();
     assert_eq!(revs.len(), 3);
@@ -101,11 +89,10 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--diff", "1", "2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         format!(
             "--- revision 1\n+++ revision 2\n~ /spec/containers/0/image: \"{AGENT_V1}\" → \"{AGENT_V2}\"\n"
         )
@@ -113,10 +100,9 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--diff", "1"])
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         format!(
             "--- revision 1\n+++ revision 3 (current)\n~ /spec/containers/0/image: \"{AGENT_V1}\" → \"{AGENT_V3}\"\n"
         )
@@ -124,28 +110,25 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--diff", "3", "3"])
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "revision 3 (current) and revision 3 (current) have the same pod template\n"
     );
 
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--revision", "2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let yaml: Value = serde_saphyr::from_str(&stdout(&out)).expect("--revision prints YAML");
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let yaml: Value = serde_saphyr::from_str(&out.stdout).expect("--revision prints YAML");
     assert_eq!(yaml["spec"]["containers"][0]["image"], AGENT_V2);
     assert_eq!(yaml["metadata"]["labels"]["app"], "agent");
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--revision", "1", "-o", "json"])
-        .output()
-        .unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).expect("--revision -o json prints JSON");
+        .run();
+    let json: Value = serde_json::from_str(&out.stdout).expect("--revision -o json prints JSON");
     assert_eq!(json["spec"]["containers"][0]["image"], AGENT_V1);
 
     env.kubectl_ds()
@@ -176,11 +159,10 @@ async fn undo_rolls_back_and_the_controller_follows() {
     let out = env
         .kubectl_ds()
         .args(["undo", "agent", "-n", &env.ns, "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         format!(
             "daemonset.apps/agent: rolling back to revision 1 would change the pod template:\n\
              ~ /spec/containers/0/image: \"{AGENT_V2}\" → \"{AGENT_V1}\"\n\
@@ -188,9 +170,9 @@ async fn undo_rolls_back_and_the_controller_follows() {
         )
     );
     assert!(
-        stderr(&out).contains("last-applied-configuration"),
+        out.stderr.contains("last-applied-configuration"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
     let after_dry_run = env.daemonsets().get("agent").await.unwrap();
     assert_eq!(
@@ -198,13 +180,9 @@ async fn undo_rolls_back_and_the_controller_follows() {
         before.metadata.resource_version
     );
 
-    let out = env
-        .kubectl_ds()
-        .args(["undo", "agent", "-n", &env.ns])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let out = env.kubectl_ds().args(["undo", "agent", "-n", &env.ns]).run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let text = out.stdout;
     assert!(
         text.contains(&format!(
             "~ /spec/containers/0/image: \"{AGENT_V2}\" → \"{AGENT_V1}\""
@@ -215,7 +193,7 @@ async fn undo_rolls_back_and_the_controller_follows() {
         text.ends_with("daemonset.apps/agent rolled back to revision 1\n"),
         "{text}"
     );
-    assert!(stderr(&out).contains("Warning:"), "{}", stderr(&out));
+    assert!(out.stderr.contains("Warning:"), "{}", out.stderr);
     assert_eq!(template_image(&env, "agent").await, AGENT_V1);
 
     // The real controller rolls the pods back.
@@ -226,9 +204,8 @@ async fn undo_rolls_back_and_the_controller_follows() {
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "-o", "json"])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .run();
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
     let numbers: Vec<i64> = v["revisions"]
         .as_array()
         .unwrap()
@@ -334,13 +311,7 @@ async fn undo_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() {
         set_image(&env, "agent", AGENT_V3, Some("someone else")).await;
     })
     .await;
-    assert_eq!(
-        run.code,
-        Some(3),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert_eq!(run.code, Some(3), "{run}");
     let read_version = read.metadata.resource_version.unwrap();
     assert!(
         run.stderr.contains(&format!(

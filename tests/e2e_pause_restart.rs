@@ -211,13 +211,7 @@ async fn pause_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() 
         patch_daemonset(&env, "agent", json!({"metadata": {"labels": {"team": "other"}}})).await;
     })
     .await;
-    assert_eq!(
-        run.code,
-        Some(3),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert_eq!(run.code, Some(3), "{run}");
     assert!(
         run.stderr.contains("changed since it was read (resourceVersion "),
         "{}",
@@ -256,13 +250,7 @@ async fn pause_goes_through_when_only_the_status_changed_after_the_read() {
             .expect("patch status");
     })
     .await;
-    assert_eq!(
-        run.code,
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert_eq!(run.code, Some(0), "{run}");
     assert!(
         run.stdout.contains("daemonset.apps/agent paused"),
         "{}",

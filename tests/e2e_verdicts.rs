@@ -145,36 +145,12 @@ fn with_pod_spec(name: &str, spec: Value) -> Value {
 
 // ---- running the binary ----
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn kubectl_ds(env: &TestEnv, args: &[&str]) -> Run {
-    let out = env.kubectl_ds().args(args).output().expect("run kubectl-ds");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn parse_json(run: &Run, what: &str) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what}: stdout is not JSON ({e}); exit {}\nstdout:\n{}\nstderr:\n{}",
-            run.code, run.stdout, run.stderr
-        )
-    })
-}
-
 /// `why-not NODE -n NS -o json [extra]`: the exit code and the verdicts.
-fn why_not_json(env: &TestEnv, node: &str, extra: &[&str]) -> (i32, Vec<Value>) {
+fn why_not_json(env: &TestEnv, node: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>) {
     let mut args = vec!["why-not", node, "-n", &env.ns, "-o", "json"];
     args.extend_from_slice(extra);
-    let run = kubectl_ds(env, &args);
-    let doc = parse_json(&run, &format!("why-not {node}"));
+    let run = env.kubectl_ds().args(args).run();
+    let doc = run.json();
     assert_eq!(doc["apiVersion"], "kubectl-ds/v1", "{doc:#}");
     assert_eq!(doc["kind"], "VerdictList", "{doc:#}");
     let items = doc["items"].as_array().cloned().unwrap_or_default();
@@ -259,15 +235,16 @@ fn expect_verdict(env: &TestEnv, node: &str, ds: &str, expect: Expect) -> Value 
         None => assert!(reasons(&v).is_empty(), "expected no reasons: {v:#}"),
     }
     assert_eq!(
-        code, expect.code,
+        code,
+        Some(expect.code),
         "exit code of why-not {node} -o json; items: {items:#?}"
     );
 
-    let table = kubectl_ds(env, &["why-not", node, "-n", &env.ns]);
+    let table = env.kubectl_ds().args(["why-not", node, "-n", &env.ns]).run();
     assert_eq!(
-        table.code, expect.code,
-        "exit code of why-not {node} (table):\n{}",
-        table.stdout
+        table.code,
+        Some(expect.code),
+        "exit code of why-not {node} (table): {table}"
     );
     let row = table_row(&table.stdout, &env.ns, ds);
     assert!(
@@ -969,8 +946,8 @@ async fn status_groups_nodes_by_verdict_and_reason() {
     env.create_daemonset(daemonset("agent")).await;
     wait_counts(&env, "agent", 2, 2, 2, 0).await;
 
-    let table = kubectl_ds(&env, &["status", "agent", "-n", &env.ns]);
-    assert_eq!(table.code, 0, "{}\n{}", table.stdout, table.stderr);
+    let table = env.kubectl_ds().args(["status", "agent", "-n", &env.ns]).run();
+    assert_eq!(table.code, Some(0), "{table}");
     assert!(
         table.stdout.contains(&format!("DaemonSet {}/agent", env.ns)),
         "{}",
@@ -997,9 +974,12 @@ async fn status_groups_nodes_by_verdict_and_reason() {
     assert!(not_eligible.contains("dedicated=db:NoSchedule"), "{not_eligible}");
     assert!(not_eligible.trim_end().ends_with("cov-c"), "{not_eligible}");
 
-    let json_run = kubectl_ds(&env, &["status", "agent", "-n", &env.ns, "-o", "json"]);
-    assert_eq!(json_run.code, 0, "{}", json_run.stderr);
-    let doc = parse_json(&json_run, "status -o json");
+    let json_run = env
+        .kubectl_ds()
+        .args(["status", "agent", "-n", &env.ns, "-o", "json"])
+        .run();
+    assert_eq!(json_run.code, Some(0), "{json_run}");
+    let doc = json_run.json();
     assert_eq!(doc["summary"]["desired"], 2, "{doc:#}");
     assert_eq!(doc["summary"]["ready"], 2, "{doc:#}");
     assert!(doc["currentRevision"].is_string(), "{doc:#}");
@@ -1032,22 +1012,24 @@ async fn errors_name_what_is_wrong_and_exit_with_documented_codes() {
     env.create_daemonset(daemonset("agent")).await;
     wait_counts(&env, "agent", 1, 1, 1, 0).await;
 
-    let run = kubectl_ds(&env, &["why-not", "err-node-b", "-n", &env.ns]);
-    assert_eq!(run.code, 3, "unknown node: {}\n{}", run.stdout, run.stderr);
+    let run = env
+        .kubectl_ds()
+        .args(["why-not", "err-node-b", "-n", &env.ns])
+        .run();
+    assert_eq!(run.code, Some(3), "unknown node: {run}");
     assert!(run.stderr.contains("\"err-node-b\" not found"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean err-node-a"), "{}", run.stderr);
 
-    let run = kubectl_ds(&env, &["status", "agnet", "-n", &env.ns]);
-    assert_eq!(run.code, 3, "unknown DaemonSet: {}\n{}", run.stdout, run.stderr);
+    let run = env.kubectl_ds().args(["status", "agnet", "-n", &env.ns]).run();
+    assert_eq!(run.code, Some(3), "unknown DaemonSet: {run}");
     assert!(run.stderr.contains("\"agnet\" not found"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean agent"), "{}", run.stderr);
 
-    let run = kubectl_ds(&env, &["why-not", "err-node-a", "agnet", "-n", &env.ns]);
-    assert_eq!(
-        run.code, 3,
-        "unknown DaemonSet for why-not: {}\n{}",
-        run.stdout, run.stderr
-    );
+    let run = env
+        .kubectl_ds()
+        .args(["why-not", "err-node-a", "agnet", "-n", &env.ns])
+        .run();
+    assert_eq!(run.code, Some(3), "unknown DaemonSet for why-not: {run}");
     assert!(run.stderr.contains("did you mean agent"), "{}", run.stderr);
 
     // Bad flag values: rejected by the parser, or by the option checks, before any request.
@@ -1056,8 +1038,8 @@ async fn errors_name_what_is_wrong_and_exit_with_documented_codes() {
         vec!["why-not", "err-node-a", "-o", "name"],
         vec!["status", "agent", "-l", "app in (agent"],
     ] {
-        let run = kubectl_ds(&env, &args);
-        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let run = env.kubectl_ds().args(&args).run();
+        assert_eq!(run.code, Some(2), "{run}");
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
         assert!(!run.stderr.is_empty(), "{args:?} says nothing");
     }
@@ -1121,8 +1103,8 @@ async fn snapshot_round_trip_gives_the_live_verdicts() {
     for scope in [vec!["-n", env.ns.as_str()], vec!["-A"]] {
         let mut args = vec!["snapshot"];
         args.extend(scope.iter().copied());
-        let saved = kubectl_ds(&env, &args);
-        assert_eq!(saved.code, 0, "snapshot {scope:?}: {}", saved.stderr);
+        let saved = env.kubectl_ds().args(&args).run();
+        assert_eq!(saved.code, Some(0), "snapshot {scope:?}: {saved}");
         assert!(saved.stderr.contains("saved"), "{}", saved.stderr);
         let file = dir.path().join("snap.json");
         std::fs::write(&file, &saved.stdout).expect("write snapshot");

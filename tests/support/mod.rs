@@ -2,8 +2,11 @@
 //! kube-controller-manager, kube-scheduler, kwok; see testcluster/), a fresh namespace per test,
 //! and helpers to make fake nodes and wait for the real DaemonSet controller.
 //!
-//! Tests that use the cluster fail, never skip, when it cannot start.
+//! Tests that use the cluster fail, never skip, when it cannot start. Every test runs the binary
+//! through [`run`] (`kubectl_ds()`, or `TestEnv::kubectl_ds()` for the test cluster).
 #![allow(dead_code)]
+
+mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +20,10 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::{Value, json};
+
+// Each test binary uses a part of it.
+#[allow(unused_imports)]
+pub use run::{Finished, KubectlDs, Running, kubectl_ds};
 
 pub struct TestCluster {
     pub dir: PathBuf,
@@ -279,15 +286,11 @@ impl TestEnv {
         }
     }
 
-    /// Runs the kubectl-ds binary against this cluster.
-    pub fn kubectl_ds(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::cargo_bin("kubectl-ds").expect("kubectl-ds binary");
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-            .env("KUBECONFIG", &self.cluster.kubeconfig)
-            .arg("--request-timeout=20s");
-        c
+    /// kubectl-ds against this cluster, each request bounded at 20 s.
+    pub fn kubectl_ds(&self) -> KubectlDs {
+        kubectl_ds()
+            .kubeconfig(&self.cluster.kubeconfig)
+            .arg("--request-timeout=20s")
     }
 }
 
@@ -479,13 +482,6 @@ pub async fn pod_images(env: &TestEnv, name: &str) -> Vec<String> {
     images
 }
 
-/// What a finished kubectl-ds run printed.
-pub struct Finished {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
 /// Runs kubectl-ds with the write-path test hook (KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE): once the
 /// command has read the object and computed its write, and announced that on stderr, `edit` runs;
 /// then the command sends its write.
@@ -494,52 +490,17 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    use std::io::BufRead;
     const HOOK: &str = "KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("KUBECONFIG", &env.cluster.kubeconfig)
-        .env(HOOK, "5000")
-        .arg("--request-timeout=20s")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start kubectl-ds");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line.clone());
-            all.push_str(&line);
-            all.push('\n');
+    let mut running = env.kubectl_ds().env(HOOK, "5000").args(args).start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !running.stderr().contains(HOOK) {
+        if !running.is_running() || Instant::now() > deadline {
+            panic!("never reached its write: {}", running.kill());
         }
-        all
-    });
-    loop {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line.contains(HOOK) => break,
-            Ok(_) => continue,
-            Err(_) => {
-                let out = child.wait_with_output().expect("wait");
-                panic!(
-                    "kubectl-ds {args:?} never reached its write; stdout:\n{}\nstderr:\n{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    reader.join().unwrap_or_default()
-                );
-            }
-        }
+        std::thread::sleep(Duration::from_millis(20));
     }
     edit().await;
-    let out = child.wait_with_output().expect("wait for kubectl-ds");
-    Finished {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: reader.join().unwrap_or_default(),
-    }
+    running.finish()
 }
 
 /// A small deterministic PRNG (splitmix64) for the seeded differential tests.
