@@ -23,7 +23,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,10 +31,10 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::api::{WatchEvent, WatchParams};
 use serde_json::{Value, json};
 use support::{
-    NodeSpec, TestEnv, daemonset, merge, patch_daemonset, pods_by_node, wait_rolled_out, wait_until,
+    Finished, PAUSE_ANNOTATION, Running, TestEnv, create_rolled_out, daemonset, kubectl_ds, merge,
+    patch_daemonset, pods_by_node, update_strategy, wait_rolled_out, wait_until,
 };
 
-const PAUSE_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 const ROUNDS: usize = 50;
 const DS: &str = "agent";
@@ -200,10 +199,6 @@ fn timestamp(text: &str) -> k8s_openapi::jiff::Timestamp {
         .unwrap_or_else(|e| panic!("restartedAt {text:?} is not RFC 3339: {e}"))
 }
 
-fn strategy(ds: &DaemonSet) -> Value {
-    serde_json::to_value(ds.spec.as_ref().unwrap().update_strategy.as_ref().unwrap()).unwrap()
-}
-
 /// The annotations no command writes: without the pause record, and without the template
 /// generation the apiserver itself bumps on every template change.
 fn annotations_without_record(ds: &DaemonSet) -> BTreeMap<String, String> {
@@ -244,13 +239,13 @@ fn template_without_restarted_at(ds: &DaemonSet) -> Value {
 
 /// The invariant every version must keep.
 fn check_version(ds: &DaemonSet, original: &Value, what: &str) {
-    let on_delete = strategy(ds)["type"] == "OnDelete";
+    let on_delete = update_strategy(ds)["type"] == "OnDelete";
     match record(ds) {
         Some(raw) => {
             assert!(
                 on_delete,
                 "{what}: the pause record is there but the strategy is {}",
-                strategy(ds)
+                update_strategy(ds)
             );
             let recorded: Value = serde_json::from_str(raw).expect("the pause record is JSON");
             assert_eq!(
@@ -261,7 +256,7 @@ fn check_version(ds: &DaemonSet, original: &Value, what: &str) {
         None => {
             assert!(!on_delete, "{what}: OnDelete without the pause record");
             assert_eq!(
-                &strategy(ds),
+                &update_strategy(ds),
                 original,
                 "{what}: not paused, yet not the original strategy"
             );
@@ -305,68 +300,44 @@ fn write_kind(prev: &DaemonSet, next: &DaemonSet, seen_restarts: &BTreeSet<Strin
     }
 }
 
-struct Proc {
-    cmd: Cmd,
-    child: Child,
-}
-
-fn spawn(env: &TestEnv, cmd: Cmd, pause_before_write_ms: Option<u64>) -> Proc {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("KUBECONFIG", &env.cluster.kubeconfig)
+/// Starts `kubectl ds CMD agent`; with a pause before its write, when given (in ms).
+fn start(env: &TestEnv, cmd: Cmd, pause_before_write_ms: Option<u64>) -> Running {
+    let mut run = kubectl_ds()
+        .kubeconfig(&env.cluster.kubeconfig)
         .args(["--request-timeout=30s", cmd.name(), DS, "-n", &env.ns])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .timeout(Duration::from_secs(90));
     if let Some(ms) = pause_before_write_ms {
-        c.env("KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE", ms.to_string());
+        run = run.env("KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE", ms.to_string());
     }
-    Proc {
-        cmd,
-        child: c.spawn().expect("start kubectl-ds"),
-    }
+    run.start()
 }
 
-fn finish(p: Proc) -> (Cmd, Option<i32>, String, String) {
-    let cmd = p.cmd;
-    let mut child = p.child;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("kubectl-ds {} did not finish in 90 s", cmd.name());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().expect("output");
-    (
-        cmd,
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// The outputs of a round, for failure messages.
+fn outputs(results: &[(Cmd, Finished)]) -> String {
+    results
+        .iter()
+        .map(|(_, run)| run.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_writers_at_once_never_lose_a_write() {
     let started = Instant::now();
     let env = TestEnv::new("concurrent-writers").await;
-    env.create_node(NodeSpec::new("conc-a")).await;
-    env.create_daemonset(merge(
-        daemonset(DS),
-        json!({"spec": {"revisionHistoryLimit": 1000}}),
-    ))
+    let first = create_rolled_out(
+        &env,
+        &["conc-a"],
+        merge(daemonset(DS), json!({"spec": {"revisionHistoryLimit": 1000}})),
+    )
     .await;
-    let first = wait_rolled_out(&env, DS, 1).await;
-    let original = strategy(&first);
+    let original = update_strategy(&first);
     let versions = Versions::start(&env, &first);
     let mut seen_restarts: BTreeSet<String> = BTreeSet::new();
 
     // A second revision, so `undo` always has one to go back to.
-    let setup = finish(spawn(&env, Cmd::Restart, None));
-    assert_eq!(setup.1, Some(0), "{setup:?}");
+    let setup = start(&env, Cmd::Restart, None).finish();
+    assert_eq!(setup.code, Some(0), "{setup}");
     let ds = wait_rolled_out(&env, DS, 1).await;
     seen_restarts.extend(restarted_at(&ds));
     let mut last = versions
@@ -382,12 +353,8 @@ async fn two_writers_at_once_never_lose_a_write() {
         let want_paused = (round / PAIRS.len()) % 2 == 1;
         let current = env.daemonsets().get(DS).await.unwrap();
         if record(&current).is_some() != want_paused {
-            let setup = finish(spawn(
-                &env,
-                if want_paused { Cmd::Pause } else { Cmd::Resume },
-                None,
-            ));
-            assert_eq!(setup.1, Some(0), "setting up round {round}: {setup:?}");
+            let setup = start(&env, if want_paused { Cmd::Pause } else { Cmd::Resume }, None).finish();
+            assert_eq!(setup.code, Some(0), "setting up round {round}: {setup}");
             let now = env.daemonsets().get(DS).await.unwrap();
             let at = versions
                 .index_of(now.metadata.resource_version.as_deref().unwrap())
@@ -418,7 +385,7 @@ async fn two_writers_at_once_never_lose_a_write() {
         // that some rounds run one after the other.
         let mode = round % 3;
         let hold = (mode == 1).then_some(600);
-        let pa = spawn(&env, a, hold);
+        let pa = start(&env, a, hold);
         if mode == 2 {
             // Two restarts in one second are refused by design; a second apart, both go through.
             let ms = if (a, b) == (Cmd::Restart, Cmd::Restart) {
@@ -428,27 +395,24 @@ async fn two_writers_at_once_never_lose_a_write() {
             };
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        let pb = spawn(&env, b, hold);
-        let results = tokio::task::spawn_blocking(move || [finish(pa), finish(pb)])
+        let pb = start(&env, b, hold);
+        let results = tokio::task::spawn_blocking(move || [(a, pa.finish()), (b, pb.finish())])
             .await
             .unwrap();
 
         let what = format!("round {round} ({} vs {})", a.name(), b.name());
         let mut outcomes = Vec::new();
-        for (cmd, code, stdout, stderr) in &results {
-            let outcome = classify(*cmd, *code, stdout, stderr).unwrap_or_else(|| {
-                panic!(
-                    "{what}: {} gave no clear outcome: exit {code:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-                    cmd.name()
-                )
-            });
+        for (cmd, run) in &results {
+            let outcome = classify(*cmd, run.code, &run.stdout, &run.stderr)
+                .unwrap_or_else(|| panic!("{what}: {} gave no clear outcome: {run}", cmd.name()));
             outcomes.push((*cmd, outcome));
         }
         assert!(
             outcomes
                 .iter()
                 .any(|(_, o)| matches!(o, Outcome::Wrote | Outcome::NothingToDo)),
-            "{what}: both refused: {results:?}"
+            "{what}: both refused:\n{}",
+            outputs(&results)
         );
 
         let after = env.daemonsets().get(DS).await.unwrap();
@@ -509,8 +473,10 @@ async fn two_writers_at_once_never_lose_a_write() {
         let mut seen_sorted = writes_seen.clone();
         seen_sorted.sort();
         assert_eq!(
-            reported, seen_sorted,
-            "{what}: the writes reported are not the writes made (in order: {writes_seen:?}); outputs: {results:?}"
+            reported,
+            seen_sorted,
+            "{what}: the writes reported are not the writes made (in order: {writes_seen:?}); outputs:\n{}",
+            outputs(&results)
         );
         assert_eq!(
             after.metadata.generation.unwrap() - before.metadata.generation.unwrap(),
@@ -535,8 +501,8 @@ async fn two_writers_at_once_never_lose_a_write() {
     // observed by it or superseded by a later write before it looked.
     let mut ds = env.daemonsets().get(DS).await.unwrap();
     if record(&ds).is_some() {
-        let resume = finish(spawn(&env, Cmd::Resume, None));
-        assert_eq!(resume.1, Some(0), "{resume:?}");
+        let resume = start(&env, Cmd::Resume, None).finish();
+        assert_eq!(resume.code, Some(0), "{resume}");
     }
     ds = wait_rolled_out(&env, DS, 1).await;
     let end = versions

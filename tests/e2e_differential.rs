@@ -450,17 +450,10 @@ fn verdicts(env: &TestEnv, nodes: &[String], seed: u64) -> BTreeMap<(String, Str
         let out = env
             .kubectl_ds()
             .args(["why-not", node, "-n", &env.ns, "-o", "json", "--explain"])
-            .output()
-            .expect("run kubectl-ds");
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "differential (seed {seed}): why-not {node} printed no JSON ({e}); exit {:?}\n{}\n{}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        let code = out.status.code();
+            .run();
+        let doc: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("differential (seed {seed}): no JSON ({e}): {out}"));
+        let code = out.code;
         let items = doc["items"].as_array().cloned().unwrap_or_default();
         let fine = items
             .iter()
@@ -493,15 +486,9 @@ fn status_agrees(
         let out = env
             .kubectl_ds()
             .args(["status", &ds, "-n", &env.ns, "-o", "json"])
-            .output()
-            .expect("run kubectl-ds");
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "differential (seed {seed}): status {ds} printed no JSON ({e}); exit {:?}\n{}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+            .run();
+        let doc: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("differential (seed {seed}): no JSON ({e}): {out}"));
         for v in doc["nodes"].as_array().into_iter().flatten() {
             let node = v["node"].as_str().unwrap_or_default().to_string();
             compared += 1;

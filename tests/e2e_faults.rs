@@ -13,66 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use support::{TestEnv, daemonset};
+use support::{Finished, TestEnv, daemonset, kubectl_ds};
 
 /// How long any one run may take before the test gives up on it (and fails): far above every
 /// timeout under test, so a loaded machine does not make the test flaky, and a hang still fails.
 const RUN_LIMIT: Duration = Duration::from_secs(90);
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.elapsed, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs kubectl-ds with only this kubeconfig; kills it (and fails) if it outlives [`RUN_LIMIT`].
-fn run(kubeconfig: &Path, args: &[&str]) -> Run {
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kubectl-ds");
-    loop {
-        if child.try_wait().expect("wait for kubectl-ds").is_some() {
-            break;
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("collect kubectl-ds output");
-            panic!(
-                "kubectl-ds {args:?} still ran after {RUN_LIMIT:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let elapsed = started.elapsed();
-    let out = child.wait_with_output().expect("collect kubectl-ds output");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed,
-    }
-}
 
 /// The test cluster's kubeconfig with its server replaced (same CA, same client certificate).
 fn kubeconfig_for(dir: &Path, server: &str) -> PathBuf {
@@ -207,7 +152,7 @@ impl Drop for SilentTls {
     }
 }
 
-fn assert_timed_out(run: &Run, server: &str, at_least: Duration, what: &str) {
+fn assert_timed_out(run: &Finished, server: &str, at_least: Duration, what: &str) {
     assert_eq!(run.code, Some(3), "{what}: {run}");
     assert!(run.stdout.is_empty(), "{what}: {run}");
     assert!(
@@ -248,7 +193,11 @@ fn a_server_that_accepts_and_never_answers_is_given_up_on_after_the_request_time
     for args in commands {
         let args: Vec<&str> = args.iter().copied().chain(["--request-timeout", "2s"]).collect();
         let before = hole.accepted.load(Ordering::Relaxed);
-        let run = run(&kubeconfig, &args);
+        let run = kubectl_ds()
+            .kubeconfig(&kubeconfig)
+            .args(&args)
+            .timeout(RUN_LIMIT)
+            .run();
         eprintln!(
             "{args:?} against a silent TCP server: exit {:?} after {:?}",
             run.code, run.elapsed
@@ -261,7 +210,11 @@ fn a_server_that_accepts_and_never_answers_is_given_up_on_after_the_request_time
     }
 
     // Whole seconds and Go durations alike.
-    let run = run(&kubeconfig, &["status", "-A", "--request-timeout=1"]);
+    let run = kubectl_ds()
+        .kubeconfig(&kubeconfig)
+        .args(["status", "-A", "--request-timeout=1"])
+        .timeout(RUN_LIMIT)
+        .run();
     eprintln!("--request-timeout=1: exit {:?} after {:?}", run.code, run.elapsed);
     assert_timed_out(&run, &server, Duration::from_secs(1), "--request-timeout=1");
 }
@@ -272,7 +225,11 @@ fn a_tls_server_that_reads_the_request_and_never_answers_is_given_up_on() {
     let tls = SilentTls::start(dir.path());
     let server = format!("https://127.0.0.1:{}", tls.port);
     let kubeconfig = kubeconfig_for(dir.path(), &server);
-    let run = run(&kubeconfig, &["status", "-A", "--request-timeout", "2s"]);
+    let run = kubectl_ds()
+        .kubeconfig(&kubeconfig)
+        .args(["status", "-A", "--request-timeout", "2s"])
+        .timeout(RUN_LIMIT)
+        .run();
     eprintln!(
         "status -A against a silent TLS server: exit {:?} after {:?}",
         run.code, run.elapsed
@@ -301,7 +258,11 @@ fn a_closed_port_fails_at_once_naming_the_server() {
             .into_iter()
             .chain(extra.iter().copied())
             .collect();
-        let run = run(&kubeconfig, &args);
+        let run = kubectl_ds()
+            .kubeconfig(&kubeconfig)
+            .args(&args)
+            .timeout(RUN_LIMIT)
+            .run();
         eprintln!(
             "{args:?} against a closed port: exit {:?} after {:?}",
             run.code, run.elapsed
@@ -348,7 +309,11 @@ async fn a_stopped_apiserver_is_reported_and_nothing_is_changed() {
         &["restart", "agent", "-n", &env.ns],
     ];
     for args in commands {
-        let run = run(kubeconfig, args);
+        let run = kubectl_ds()
+            .kubeconfig(kubeconfig)
+            .args(args)
+            .timeout(RUN_LIMIT)
+            .run();
         eprintln!(
             "{args:?} with the apiserver stopped: exit {:?} after {:?}",
             run.code, run.elapsed
@@ -367,7 +332,11 @@ async fn a_stopped_apiserver_is_reported_and_nothing_is_changed() {
     }
     drop(restart);
 
-    let run = run(kubeconfig, &["status", "-n", &env.ns, "--request-timeout", "20s"]);
+    let run = kubectl_ds()
+        .kubeconfig(kubeconfig)
+        .args(["status", "-n", &env.ns, "--request-timeout", "20s"])
+        .timeout(RUN_LIMIT)
+        .run();
     assert!(
         matches!(run.code, Some(0 | 1)),
         "after the apiserver is back: {run}"

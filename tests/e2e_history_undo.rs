@@ -5,36 +5,15 @@ mod support;
 
 use predicates::prelude::PredicateBooleanExt;
 use serde_json::{Value, json};
-use support::{NodeSpec, TestEnv, daemonset, merge, pod_images, run_with_edit_before_write, wait_rolled_out};
-
-const V1: &str = "registry.example/agent:1.0";
-const V2: &str = "registry.example/agent:2.0";
-const V3: &str = "registry.example/agent:3.0";
-
-/// Changes the image; the change cause is the DaemonSet annotation the new revision copies.
-async fn set_image(env: &TestEnv, name: &str, image: &str, cause: &str) {
-    let patch = json!({
-        "metadata": {"annotations": {"kubernetes.io/change-cause": cause}},
-        "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}
-    });
-    // Strategic merge, as `kubectl set image` does: containers merge by name.
-    env.daemonsets()
-        .patch(name, &Default::default(), &kube::api::Patch::Strategic(patch))
-        .await
-        .expect("set image");
-}
+use support::{
+    AGENT_V1, AGENT_V2, AGENT_V3, TestEnv, create_rolled_out, daemonset, merge, pod_images,
+    run_with_edit_before_write, set_image, wait_rolled_out,
+};
 
 /// REVISION, CHANGE-CAUSE, IMAGES, PODS and CURRENT of a history row (AGE varies).
 fn cells(row: &[&str]) -> (String, String, String, String, Option<String>) {
     let s = |i: usize| row[i].to_string();
     (s(0), s(1), s(2), s(4), row.get(5).map(|c| c.to_string()))
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 async fn template_image(env: &TestEnv, name: &str) -> String {
@@ -48,22 +27,15 @@ async fn template_image(env: &TestEnv, name: &str) -> String {
 #[tokio::test]
 async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let env = TestEnv::new("history").await;
-    env.create_node(NodeSpec::new("hist-a")).await;
-    env.create_node(NodeSpec::new("hist-b")).await;
-    env.create_daemonset(daemonset("agent")).await;
+    create_rolled_out(&env, &["hist-a", "hist-b"], daemonset("agent")).await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade-to-2.0")).await;
     wait_rolled_out(&env, "agent", 2).await;
-    set_image(&env, "agent", V2, "upgrade-to-2.0").await;
-    wait_rolled_out(&env, "agent", 2).await;
-    set_image(&env, "agent", V3, "upgrade-to-3.0").await;
+    set_image(&env, "agent", AGENT_V3, Some("upgrade-to-3.0")).await;
     wait_rolled_out(&env, "agent", 2).await;
 
-    let out = env
-        .kubectl_ds()
-        .args(["history", "agent", "-n", &env.ns])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let out = env.kubectl_ds().args(["history", "agent", "-n", &env.ns]).run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let text = out.stdout;
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(
         rows[0],
@@ -73,12 +45,18 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     assert_eq!(rows.len(), 4, "three revisions:\n{text}");
     assert_eq!(
         cells(&rows[1]),
-        ("1".into(), "<none>".into(), V1.into(), "0".into(), None),
+        ("1".into(), "<none>".into(), AGENT_V1.into(), "0".into(), None),
         "{text}"
     );
     assert_eq!(
         cells(&rows[2]),
-        ("2".into(), "upgrade-to-2.0".into(), V2.into(), "0".into(), None),
+        (
+            "2".into(),
+            "upgrade-to-2.0".into(),
+            AGENT_V2.into(),
+            "0".into(),
+            None
+        ),
         "{text}"
     );
     assert_eq!(
@@ -86,7 +64,7 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
         (
             "3".into(),
             "upgrade-to-3.0".into(),
-            V3.into(),
+            AGENT_V3.into(),
             "2".into(),
             Some("*".into())
         ),
@@ -96,66 +74,62 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "-o", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("history -o json is JSON");
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("history -o json is JSON");
     assert_eq!(v["currentRevision"], 3);
     let revs = v["revisions"].as_array().unwrap();
     assert_eq!(revs.len(), 3);
     assert_eq!(revs[0]["changeCause"], Value::Null);
     assert_eq!(revs[2]["pods"], 2);
     assert_eq!(revs[2]["current"], true);
-    assert_eq!(revs[1]["template"]["spec"]["containers"][0]["image"], V2);
+    assert_eq!(revs[1]["template"]["spec"]["containers"][0]["image"], AGENT_V2);
     assert!(revs[0]["hash"].as_str().is_some_and(|h| !h.is_empty()));
 
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--diff", "1", "2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
     assert_eq!(
-        stdout(&out),
-        format!("--- revision 1\n+++ revision 2\n~ /spec/containers/0/image: \"{V1}\" → \"{V2}\"\n")
+        out.stdout,
+        format!(
+            "--- revision 1\n+++ revision 2\n~ /spec/containers/0/image: \"{AGENT_V1}\" → \"{AGENT_V2}\"\n"
+        )
     );
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--diff", "1"])
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         format!(
-            "--- revision 1\n+++ revision 3 (current)\n~ /spec/containers/0/image: \"{V1}\" → \"{V3}\"\n"
+            "--- revision 1\n+++ revision 3 (current)\n~ /spec/containers/0/image: \"{AGENT_V1}\" → \"{AGENT_V3}\"\n"
         )
     );
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--diff", "3", "3"])
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "revision 3 (current) and revision 3 (current) have the same pod template\n"
     );
 
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--revision", "2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let yaml: Value = serde_saphyr::from_str(&stdout(&out)).expect("--revision prints YAML");
-    assert_eq!(yaml["spec"]["containers"][0]["image"], V2);
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let yaml: Value = serde_saphyr::from_str(&out.stdout).expect("--revision prints YAML");
+    assert_eq!(yaml["spec"]["containers"][0]["image"], AGENT_V2);
     assert_eq!(yaml["metadata"]["labels"]["app"], "agent");
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--revision", "1", "-o", "json"])
-        .output()
-        .unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).expect("--revision -o json prints JSON");
-    assert_eq!(json["spec"]["containers"][0]["image"], V1);
+        .run();
+    let json: Value = serde_json::from_str(&out.stdout).expect("--revision -o json prints JSON");
+    assert_eq!(json["spec"]["containers"][0]["image"], AGENT_V1);
 
     env.kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "--revision", "9"])
@@ -169,36 +143,36 @@ async fn history_lists_revisions_marks_the_current_one_and_diffs_templates() {
 #[tokio::test]
 async fn undo_rolls_back_and_the_controller_follows() {
     let env = TestEnv::new("undo").await;
-    env.create_node(NodeSpec::new("undo-a")).await;
-    env.create_node(NodeSpec::new("undo-b")).await;
-    env.create_daemonset(merge(
-        daemonset("agent"),
-        json!({"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}),
-    ))
+    create_rolled_out(
+        &env,
+        &["undo-a", "undo-b"],
+        merge(
+            daemonset("agent"),
+            json!({"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}),
+        ),
+    )
     .await;
-    wait_rolled_out(&env, "agent", 2).await;
-    set_image(&env, "agent", V2, "upgrade").await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade")).await;
     let before = wait_rolled_out(&env, "agent", 2).await;
 
     // --dry-run shows the change and sends nothing.
     let out = env
         .kubectl_ds()
         .args(["undo", "agent", "-n", &env.ns, "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+        .run();
+    assert_eq!(out.code, Some(0), "{out}");
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         format!(
             "daemonset.apps/agent: rolling back to revision 1 would change the pod template:\n\
-             ~ /spec/containers/0/image: \"{V2}\" → \"{V1}\"\n\
+             ~ /spec/containers/0/image: \"{AGENT_V2}\" → \"{AGENT_V1}\"\n\
              daemonset.apps/agent would be rolled back to revision 1 (dry run: nothing was changed)\n"
         )
     );
     assert!(
-        stderr(&out).contains("last-applied-configuration"),
+        out.stderr.contains("last-applied-configuration"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
     let after_dry_run = env.daemonsets().get("agent").await.unwrap();
     assert_eq!(
@@ -206,35 +180,32 @@ async fn undo_rolls_back_and_the_controller_follows() {
         before.metadata.resource_version
     );
 
-    let out = env
-        .kubectl_ds()
-        .args(["undo", "agent", "-n", &env.ns])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let out = env.kubectl_ds().args(["undo", "agent", "-n", &env.ns]).run();
+    assert_eq!(out.code, Some(0), "{out}");
+    let text = out.stdout;
     assert!(
-        text.contains(&format!("~ /spec/containers/0/image: \"{V2}\" → \"{V1}\"")),
+        text.contains(&format!(
+            "~ /spec/containers/0/image: \"{AGENT_V2}\" → \"{AGENT_V1}\""
+        )),
         "{text}"
     );
     assert!(
         text.ends_with("daemonset.apps/agent rolled back to revision 1\n"),
         "{text}"
     );
-    assert!(stderr(&out).contains("Warning:"), "{}", stderr(&out));
-    assert_eq!(template_image(&env, "agent").await, V1);
+    assert!(out.stderr.contains("Warning:"), "{}", out.stderr);
+    assert_eq!(template_image(&env, "agent").await, AGENT_V1);
 
     // The real controller rolls the pods back.
     wait_rolled_out(&env, "agent", 2).await;
-    assert_eq!(pod_images(&env, "agent").await, [V1, V1]);
+    assert_eq!(pod_images(&env, "agent").await, [AGENT_V1, AGENT_V1]);
 
     // The controller reused revision 1 and renumbered it 3 (semantics §6.1).
     let out = env
         .kubectl_ds()
         .args(["history", "agent", "-n", &env.ns, "-o", "json"])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .run();
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
     let numbers: Vec<i64> = v["revisions"]
         .as_array()
         .unwrap()
@@ -268,7 +239,7 @@ async fn undo_rolls_back_and_the_controller_follows() {
         .assert()
         .success()
         .stdout("daemonset.apps/agent\n");
-    assert_eq!(template_image(&env, "agent").await, V2);
+    assert_eq!(template_image(&env, "agent").await, AGENT_V2);
     wait_rolled_out(&env, "agent", 2).await;
 
     env.kubectl_ds()
@@ -281,9 +252,7 @@ async fn undo_rolls_back_and_the_controller_follows() {
 #[tokio::test]
 async fn undo_errors_name_the_problem_and_the_existing_revisions() {
     let env = TestEnv::new("undo-errors").await;
-    env.create_node(NodeSpec::new("undoerr-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
+    create_rolled_out(&env, &["undoerr-a"], daemonset("agent")).await;
 
     env.kubectl_ds()
         .args(["undo", "agent", "-n", &env.ns])
@@ -294,7 +263,7 @@ async fn undo_errors_name_the_problem_and_the_existing_revisions() {
             "daemonset.apps/agent: there is nothing to roll back to: its only revision is 1",
         ));
 
-    set_image(&env, "agent", V2, "upgrade").await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade")).await;
     wait_rolled_out(&env, "agent", 1).await;
     let before = env.daemonsets().get("agent").await.unwrap();
     env.kubectl_ds()
@@ -334,23 +303,15 @@ async fn undo_errors_name_the_problem_and_the_existing_revisions() {
 #[tokio::test]
 async fn undo_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() {
     let env = TestEnv::new("undo-conflict").await;
-    env.create_node(NodeSpec::new("undoconf-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
-    set_image(&env, "agent", V2, "upgrade").await;
+    create_rolled_out(&env, &["undoconf-a"], daemonset("agent")).await;
+    set_image(&env, "agent", AGENT_V2, Some("upgrade")).await;
     let read = wait_rolled_out(&env, "agent", 1).await;
 
     let run = run_with_edit_before_write(&env, &["undo", "agent", "-n", &env.ns], || async {
-        set_image(&env, "agent", V3, "someone else").await;
+        set_image(&env, "agent", AGENT_V3, Some("someone else")).await;
     })
     .await;
-    assert_eq!(
-        run.code,
-        Some(3),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert_eq!(run.code, Some(3), "{run}");
     let read_version = read.metadata.resource_version.unwrap();
     assert!(
         run.stderr.contains(&format!(
@@ -364,12 +325,12 @@ async fn undo_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() {
     assert!(run.stderr.contains("again to see the new diff"), "{}", run.stderr);
     // The diff it was about to apply was shown; the other writer's change stands.
     assert!(
-        run.stdout.contains(&format!("\"{V2}\" → \"{V1}\"")),
+        run.stdout.contains(&format!("\"{AGENT_V2}\" → \"{AGENT_V1}\"")),
         "{}",
         run.stdout
     );
     assert!(!run.stdout.contains("rolled back to"), "{}", run.stdout);
-    assert_eq!(template_image(&env, "agent").await, V3);
+    assert_eq!(template_image(&env, "agent").await, AGENT_V3);
     let ds = env.daemonsets().get("agent").await.unwrap();
     let annotations = ds.metadata.annotations.unwrap();
     assert_eq!(annotations["kubernetes.io/change-cause"], "someone else");

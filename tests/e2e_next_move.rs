@@ -30,7 +30,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{NodeSpec, Rng, TestEnv, merge, seed, wait_until};
+use support::{Finished, NodeSpec, Rng, TestEnv, merge, seed, wait_until};
 
 const NODES: usize = 8;
 /// Nodes 0..4 are the rollout pool (the rollout DaemonSets select them), 4..8 the manage pool.
@@ -217,15 +217,10 @@ async fn wait_settled(env: &TestEnv, seed: u64, what: &str) {
 /// (DaemonSet, node) → the `next` object of its verdict.
 type Moves = BTreeMap<(String, String), Value>;
 
-fn run_json(env: &TestEnv, args: &[&str], seed: u64) -> Value {
-    let out = env.kubectl_ds().args(args).output().expect("run kubectl-ds");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "next-move differential (seed {seed}): kubectl-ds {args:?} printed no JSON ({e}); exit {:?}\n{}\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+/// Stdout as JSON; a failure names the seed.
+fn json(run: &Finished, seed: u64) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!("next-move differential (seed {seed}): kubectl-ds printed no JSON ({e}): {run}")
     })
 }
 
@@ -236,7 +231,7 @@ fn status_moves(env: &TestEnv, snapshot: Option<&str>, seed: u64) -> Moves {
         if let Some(file) = snapshot {
             args.extend(["--snapshot", file]);
         }
-        let doc = run_json(env, &args, seed);
+        let doc = json(&env.kubectl_ds().args(&args).run(), seed);
         for v in doc["nodes"].as_array().into_iter().flatten() {
             let node = v["node"].as_str().unwrap_or_default().to_string();
             moves.insert((ds.to_string(), node), v["next"].clone());
@@ -249,7 +244,11 @@ fn why_not_moves(env: &TestEnv, seed: u64) -> Moves {
     let mut moves = Moves::new();
     for i in 0..NODES {
         let node = node_name(i);
-        let doc = run_json(env, &["why-not", &node, "-n", &env.ns, "-o", "json"], seed);
+        let run = env
+            .kubectl_ds()
+            .args(["why-not", &node, "-n", &env.ns, "-o", "json"])
+            .run();
+        let doc = json(&run, seed);
         for v in doc["items"].as_array().into_iter().flatten() {
             let ds = v["daemonset"].as_str().unwrap_or_default().to_string();
             moves.insert((ds, node.clone()), v["next"].clone());
@@ -731,16 +730,8 @@ async fn next_moves_agree_with_the_daemonset_controller() {
 
         let live = status_moves(&env, None, seed);
         let snapshot = env.cluster.dir.join(format!("next-{round}.json"));
-        let out = env
-            .kubectl_ds()
-            .args(["snapshot", "-n", &env.ns])
-            .output()
-            .expect("snapshot");
-        assert!(
-            out.status.success(),
-            "snapshot: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = env.kubectl_ds().args(["snapshot", "-n", &env.ns]).run();
+        assert_eq!(out.code, Some(0), "{out}");
         std::fs::write(&snapshot, &out.stdout).expect("write snapshot");
         let offline = status_moves(&env, Some(&snapshot.to_string_lossy()), seed);
         let per_node = why_not_moves(&env, seed);

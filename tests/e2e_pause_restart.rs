@@ -11,29 +11,13 @@ use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::{Value, json};
 use support::{
-    NodeSpec, TestEnv, daemonset, merge, patch_daemonset, pod_images, pods_by_node,
-    run_with_edit_before_write, wait_rolled_out,
+    AGENT_V1, AGENT_V2, NodeSpec, PAUSE_ANNOTATION, TestEnv, create_rolled_out, daemonset, merge,
+    patch_daemonset, pod_images, pods_by_node, run_with_edit_before_write, set_image, update_strategy,
+    wait_rolled_out,
 };
-
-const V1: &str = "registry.example/agent:1.0";
-const V2: &str = "registry.example/agent:2.0";
-const PAUSE_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
-
-fn strategy(ds: &DaemonSet) -> Value {
-    serde_json::to_value(ds.spec.as_ref().unwrap().update_strategy.as_ref().unwrap()).unwrap()
-}
 
 fn annotation(ds: &DaemonSet, key: &str) -> Option<String> {
     ds.metadata.annotations.as_ref().and_then(|a| a.get(key).cloned())
-}
-
-async fn set_image(env: &TestEnv, name: &str, image: &str) {
-    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}});
-    // Strategic merge, as `kubectl set image` does: containers merge by name.
-    env.daemonsets()
-        .patch(name, &Default::default(), &kube::api::Patch::Strategic(patch))
-        .await
-        .expect("set image");
 }
 
 async fn pod_uids(env: &TestEnv, name: &str) -> BTreeSet<String> {
@@ -48,11 +32,8 @@ async fn pod_uids(env: &TestEnv, name: &str) -> BTreeSet<String> {
 #[tokio::test]
 async fn pause_holds_a_pending_rollout_and_resume_lets_it_finish() {
     let env = TestEnv::new("pause").await;
-    env.create_node(NodeSpec::new("pause-a")).await;
-    env.create_node(NodeSpec::new("pause-b")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    let before = wait_rolled_out(&env, "agent", 2).await;
-    let original = strategy(&before);
+    let before = create_rolled_out(&env, &["pause-a", "pause-b"], daemonset("agent")).await;
+    let original = update_strategy(&before);
     assert_eq!(
         original,
         json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
@@ -72,7 +53,7 @@ async fn pause_holds_a_pending_rollout_and_resume_lets_it_finish() {
                 .and(contains(format!("Resume with: {resume_hint}"))),
         );
     let paused = env.daemonsets().get("agent").await.unwrap();
-    assert_eq!(strategy(&paused), json!({"type": "OnDelete"}));
+    assert_eq!(update_strategy(&paused), json!({"type": "OnDelete"}));
     let record: Value = serde_json::from_str(&annotation(&paused, PAUSE_ANNOTATION).unwrap()).unwrap();
     assert_eq!(record["updateStrategy"], original);
 
@@ -92,7 +73,7 @@ async fn pause_holds_a_pending_rollout_and_resume_lets_it_finish() {
     assert!(String::from_utf8_lossy(&status.stderr).contains("only available for RollingUpdate"));
 
     // A template change while paused does not roll out.
-    set_image(&env, "agent", V2).await;
+    set_image(&env, "agent", AGENT_V2, None).await;
     env.wait_daemonset("agent", Duration::from_secs(60), |_| true)
         .await;
     let until = Instant::now() + Duration::from_secs(5);
@@ -104,7 +85,7 @@ async fn pause_holds_a_pending_rollout_and_resume_lets_it_finish() {
             0,
             "a pod was updated while paused"
         );
-        assert_eq!(pod_images(&env, "agent").await, [V1, V1]);
+        assert_eq!(pod_images(&env, "agent").await, [AGENT_V1, AGENT_V1]);
         assert_eq!(
             pod_uids(&env, "agent").await,
             original_pods,
@@ -122,7 +103,7 @@ async fn pause_holds_a_pending_rollout_and_resume_lets_it_finish() {
     let on_c = &pods_by_node(&env, "agent").await["pause-c"][0];
     assert_eq!(
         on_c.spec.as_ref().unwrap().containers[0].image.as_deref(),
-        Some(V2)
+        Some(AGENT_V2)
     );
 
     env.kubectl_ds()
@@ -133,11 +114,15 @@ async fn pause_holds_a_pending_rollout_and_resume_lets_it_finish() {
             "daemonset.apps/agent resumed: update strategy RollingUpdate (maxUnavailable 1, maxSurge 0) restored",
         ));
     let resumed = env.daemonsets().get("agent").await.unwrap();
-    assert_eq!(strategy(&resumed), original, "exactly the recorded strategy");
+    assert_eq!(
+        update_strategy(&resumed),
+        original,
+        "exactly the recorded strategy"
+    );
     assert_eq!(annotation(&resumed, PAUSE_ANNOTATION), None);
 
     wait_rolled_out(&env, "agent", 3).await;
-    assert_eq!(pod_images(&env, "agent").await, [V2, V2, V2]);
+    assert_eq!(pod_images(&env, "agent").await, [AGENT_V2, AGENT_V2, AGENT_V2]);
 
     env.kubectl_ds()
         .args(["resume", "agent", "-n", &env.ns])
@@ -202,7 +187,7 @@ async fn pause_refuses_on_delete_it_did_not_set_and_resume_refuses_an_unreadable
             now.metadata.resource_version, read.metadata.resource_version,
             "{name} was written"
         );
-        assert_eq!(strategy(&now), json!({"type": "OnDelete"}));
+        assert_eq!(update_strategy(&now), json!({"type": "OnDelete"}));
     }
 
     env.kubectl_ds()
@@ -220,21 +205,13 @@ async fn pause_refuses_on_delete_it_did_not_set_and_resume_refuses_an_unreadable
 #[tokio::test]
 async fn pause_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() {
     let env = TestEnv::new("pause-conflict").await;
-    env.create_node(NodeSpec::new("pconf-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
+    create_rolled_out(&env, &["pconf-a"], daemonset("agent")).await;
 
     let run = run_with_edit_before_write(&env, &["pause", "agent", "-n", &env.ns], || async {
         patch_daemonset(&env, "agent", json!({"metadata": {"labels": {"team": "other"}}})).await;
     })
     .await;
-    assert_eq!(
-        run.code,
-        Some(3),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert_eq!(run.code, Some(3), "{run}");
     assert!(
         run.stderr.contains("changed since it was read (resourceVersion "),
         "{}",
@@ -249,7 +226,7 @@ async fn pause_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() 
     );
     assert!(!run.stdout.contains("paused"), "{}", run.stdout);
     let ds = env.daemonsets().get("agent").await.unwrap();
-    assert_eq!(strategy(&ds)["type"], "RollingUpdate");
+    assert_eq!(update_strategy(&ds)["type"], "RollingUpdate");
     assert_eq!(annotation(&ds, PAUSE_ANNOTATION), None);
     assert_eq!(ds.metadata.labels.unwrap()["team"], "other");
 }
@@ -257,9 +234,7 @@ async fn pause_refuses_to_overwrite_a_change_made_after_it_read_the_daemonset() 
 #[tokio::test]
 async fn pause_goes_through_when_only_the_status_changed_after_the_read() {
     let env = TestEnv::new("pause-status").await;
-    env.create_node(NodeSpec::new("pstat-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    let read = wait_rolled_out(&env, "agent", 1).await;
+    let read = create_rolled_out(&env, &["pstat-a"], daemonset("agent")).await;
 
     let args = ["pause", "agent", "-n", &env.ns, "-v"];
     let run = run_with_edit_before_write(&env, &args, || async {
@@ -275,13 +250,7 @@ async fn pause_goes_through_when_only_the_status_changed_after_the_read() {
             .expect("patch status");
     })
     .await;
-    assert_eq!(
-        run.code,
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+    assert_eq!(run.code, Some(0), "{run}");
     assert!(
         run.stdout.contains("daemonset.apps/agent paused"),
         "{}",
@@ -294,17 +263,14 @@ async fn pause_goes_through_when_only_the_status_changed_after_the_read() {
         run.stderr
     );
     let ds = env.daemonsets().get("agent").await.unwrap();
-    assert_eq!(strategy(&ds), json!({"type": "OnDelete"}));
+    assert_eq!(update_strategy(&ds), json!({"type": "OnDelete"}));
     assert!(annotation(&ds, PAUSE_ANNOTATION).is_some());
 }
 
 #[tokio::test]
 async fn restart_replaces_every_pod() {
     let env = TestEnv::new("restart").await;
-    env.create_node(NodeSpec::new("restart-a")).await;
-    env.create_node(NodeSpec::new("restart-b")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 2).await;
+    create_rolled_out(&env, &["restart-a", "restart-b"], daemonset("agent")).await;
     let before = pod_uids(&env, "agent").await;
     assert_eq!(before.len(), 2);
 
@@ -339,9 +305,7 @@ async fn restart_replaces_every_pod() {
 #[tokio::test]
 async fn write_commands_print_only_the_object_with_output_name() {
     let env = TestEnv::new("names").await;
-    env.create_node(NodeSpec::new("names-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
+    create_rolled_out(&env, &["names-a"], daemonset("agent")).await;
     for args in [
         &["pause", "agent"][..],
         &["pause", "agent"],

@@ -6,40 +6,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{NodeSpec, TestEnv, daemonset, patch_daemonset, wait_rolled_out};
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn show(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn kubectl_ds(env: &TestEnv, kubeconfig: &Path, args: &[&str]) -> Run {
-    let out = env
-        .kubectl_ds()
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .output()
-        .expect("run kubectl-ds");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use support::{Finished, TestEnv, create_rolled_out, daemonset, patch_daemonset, wait_rolled_out};
 
 /// Runs the admin kubectl and fails the test when it fails.
 fn admin(env: &TestEnv, args: &[&str]) {
@@ -51,35 +22,32 @@ fn admin(env: &TestEnv, args: &[&str]) {
     );
 }
 
-fn assert_never_crashes(what: &str, run: &Run) {
+fn assert_never_crashes(what: &str, run: &Finished) {
     for bad in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
-        assert!(!run.stderr.contains(bad), "{what} crashed:\n{}", run.show());
+        assert!(!run.stderr.contains(bad), "{what} crashed:\n{run}");
     }
 }
 
-fn assert_ok(what: &str, run: &Run) {
+fn assert_ok(what: &str, run: &Finished) {
     assert_never_crashes(what, run);
-    assert_eq!(run.code, Some(0), "{what} should work:\n{}", run.show());
+    assert_eq!(run.code, Some(0), "{what} should work:\n{run}");
 }
 
 /// Refused: exit 3, one `error:` message that says forbidden and names what is needed.
-fn assert_forbidden(what: &str, run: &Run, needs: &str) {
+fn assert_forbidden(what: &str, run: &Finished, needs: &str) {
     assert_never_crashes(what, run);
-    assert_eq!(run.code, Some(3), "{what} should be refused:\n{}", run.show());
+    assert_eq!(run.code, Some(3), "{what} should be refused:\n{run}");
     assert!(
         run.stderr.starts_with("error: ") && run.stderr.contains("forbidden"),
-        "{what}: not a forbidden error:\n{}",
-        run.show()
+        "{what}: not a forbidden error:\n{run}"
     );
     assert!(
         run.stderr.contains(&format!("needs `{needs}`")),
-        "{what}: the error should say it needs `{needs}`:\n{}",
-        run.show()
+        "{what}: the error should say it needs `{needs}`:\n{run}"
     );
     assert!(
         run.stdout.is_empty(),
-        "{what}: nothing on stdout when refused:\n{}",
-        run.show()
+        "{what}: nothing on stdout when refused:\n{run}"
     );
 }
 
@@ -169,10 +137,7 @@ fn users(env: &TestEnv) -> Users {
 #[tokio::test]
 async fn every_command_as_users_with_and_without_the_roles() {
     let env = TestEnv::new("rbac").await;
-    env.create_node(NodeSpec::new("rbac-a")).await;
-    env.create_node(NodeSpec::new("rbac-b")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 2).await;
+    create_rolled_out(&env, &["rbac-a", "rbac-b"], daemonset("agent")).await;
     patch_daemonset(
         &env,
         "agent",
@@ -183,7 +148,12 @@ async fn every_command_as_users_with_and_without_the_roles() {
     let users = users(&env);
     // RBAC bindings take effect through the authorizer's informers; wait until the reader can read.
     support::wait_until("the reader's binding", Duration::from_secs(30), || async {
-        kubectl_ds(&env, &users.reader, &["status", "-A"]).code == Some(0)
+        env.kubectl_ds()
+            .kubeconfig(&users.reader)
+            .args(["status", "-A"])
+            .run()
+            .code
+            == Some(0)
     })
     .await;
 
@@ -198,51 +168,66 @@ async fn every_command_as_users_with_and_without_the_roles() {
 
     // Bound to nothing: everything is refused, and the message names the first request refused.
     for (what, args) in &reads {
-        let run = kubectl_ds(&env, &users.nobody, args);
+        let run = env.kubectl_ds().kubeconfig(&users.nobody).args(args).run();
         assert_never_crashes(what, &run);
-        assert_eq!(run.code, Some(3), "{what} as nobody:\n{}", run.show());
+        assert_eq!(run.code, Some(3), "{what} as nobody:\n{run}");
         assert!(
             run.stderr.contains("forbidden") && run.stderr.contains("needs `"),
-            "{what} as nobody:\n{}",
-            run.show()
+            "{what} as nobody:\n{run}"
         );
     }
     assert_forbidden(
         "status -A as nobody",
-        &kubectl_ds(&env, &users.nobody, &["status", "-A"]),
+        &env.kubectl_ds()
+            .kubeconfig(&users.nobody)
+            .args(["status", "-A"])
+            .run(),
         "list daemonsets",
     );
     assert_forbidden(
         "history as nobody",
-        &kubectl_ds(&env, &users.nobody, &["history", "agent", "-n", ns]),
+        &env.kubectl_ds()
+            .kubeconfig(&users.nobody)
+            .args(["history", "agent", "-n", ns])
+            .run(),
         "get daemonsets",
     );
     for args in [["restart", "agent", "-n", ns], ["pause", "agent", "-n", ns]] {
-        let run = kubectl_ds(&env, &users.nobody, &args);
+        let run = env.kubectl_ds().kubeconfig(&users.nobody).args(args).run();
         assert_forbidden(&format!("{} as nobody", args[0]), &run, "get daemonsets");
     }
 
     // The read-only ClusterRole: every read works, every write is refused for want of patch.
     for (what, args) in &reads {
-        let run = kubectl_ds(&env, &users.reader, args);
+        let run = env.kubectl_ds().kubeconfig(&users.reader).args(args).run();
         assert_ok(&format!("{what} as reader"), &run);
     }
-    let status = kubectl_ds(&env, &users.reader, &["status", "agent", "-n", ns]);
+    let status = env
+        .kubectl_ds()
+        .kubeconfig(&users.reader)
+        .args(["status", "agent", "-n", ns])
+        .run();
     assert!(
         status.stdout.contains("rbac-a") && status.stdout.contains("running"),
-        "{}",
-        status.show()
+        "{status}"
     );
-    let history = kubectl_ds(&env, &users.reader, &["history", "agent", "-n", ns]);
-    assert!(history.stdout.contains("agent:2.0"), "{}", history.show());
-    let snapshot = kubectl_ds(&env, &users.reader, &["snapshot", "-n", ns]);
+    let history = env
+        .kubectl_ds()
+        .kubeconfig(&users.reader)
+        .args(["history", "agent", "-n", ns])
+        .run();
+    assert!(history.stdout.contains("agent:2.0"), "{history}");
+    let snapshot = env
+        .kubectl_ds()
+        .kubeconfig(&users.reader)
+        .args(["snapshot", "-n", ns])
+        .run();
     assert!(
         snapshot.stdout.contains("\"kind\": \"List\"") || snapshot.stdout.contains("kind: List"),
-        "{}",
-        snapshot.show()
+        "{snapshot}"
     );
     for args in [["restart", "agent", "-n", ns], ["pause", "agent", "-n", ns]] {
-        let run = kubectl_ds(&env, &users.reader, &args);
+        let run = env.kubectl_ds().kubeconfig(&users.reader).args(args).run();
         assert_forbidden(&format!("{} as reader", args[0]), &run, "patch daemonsets");
     }
     let unchanged = env.daemonsets().get("agent").await.expect("get agent");
@@ -260,11 +245,17 @@ async fn every_command_as_users_with_and_without_the_roles() {
     // cluster-scoped) or every namespace is refused with what is missing.
     assert_ok(
         "history as namespace reader",
-        &kubectl_ds(&env, &users.ns_reader, &["history", "agent", "-n", ns]),
+        &env.kubectl_ds()
+            .kubeconfig(&users.ns_reader)
+            .args(["history", "agent", "-n", ns])
+            .run(),
     );
     assert_forbidden(
         "status -A as namespace reader",
-        &kubectl_ds(&env, &users.ns_reader, &["status", "-A"]),
+        &env.kubectl_ds()
+            .kubeconfig(&users.ns_reader)
+            .args(["status", "-A"])
+            .run(),
         "list daemonsets",
     );
     for (what, args, needs) in [
@@ -272,11 +263,11 @@ async fn every_command_as_users_with_and_without_the_roles() {
         ("why-not NODE", &reads[2].1, "get nodes"),
         ("snapshot", &reads[4].1, "list nodes"),
     ] {
-        let run = kubectl_ds(&env, &users.ns_reader, args);
+        let run = env.kubectl_ds().kubeconfig(&users.ns_reader).args(args).run();
         assert_forbidden(&format!("{what} as namespace reader"), &run, needs);
     }
     for args in [["restart", "agent", "-n", ns], ["pause", "agent", "-n", ns]] {
-        let run = kubectl_ds(&env, &users.ns_reader, &args);
+        let run = env.kubectl_ds().kubeconfig(&users.ns_reader).args(args).run();
         assert_forbidden(
             &format!("{} as namespace reader", args[0]),
             &run,
@@ -290,7 +281,7 @@ async fn every_command_as_users_with_and_without_the_roles() {
         ["pause", "agent", "-n", ns],
         ["resume", "agent", "-n", ns],
     ] {
-        let run = kubectl_ds(&env, &users.operator, &args);
+        let run = env.kubectl_ds().kubeconfig(&users.operator).args(args).run();
         assert_ok(&format!("{} as operator", args[0]), &run);
     }
 }

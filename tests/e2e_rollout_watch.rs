@@ -6,16 +6,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
-use support::{NodeSpec, TestCluster, TestEnv, daemonset, merge};
+use support::{Finished, NodeSpec, Running, TestCluster, TestEnv, daemonset, merge};
 
 const STAGE: &str = "kubectl-ds.test/stage";
 
@@ -77,44 +75,15 @@ async fn stuck_node(env: &TestEnv) -> String {
     pods.items[0].spec.as_ref().unwrap().node_name.clone().unwrap()
 }
 
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl std::fmt::Display for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.took, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Output {
-    fn last_line(&self) -> &str {
-        self.stdout.lines().last().unwrap_or("")
-    }
-}
-
-fn run(env: &TestEnv, args: &[&str]) -> Output {
-    let started = Instant::now();
-    let out = env.kubectl_ds().args(args).output().expect("run kubectl-ds");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took: started.elapsed(),
-    }
+/// The last line of stdout.
+fn last_line(out: &Finished) -> &str {
+    out.stdout.lines().last().unwrap_or("")
 }
 
 /// Exit 0, and the last line says the rollout finished with every count at 3/3.
-fn assert_rolled_out_on_three_nodes(out: &Output) {
+fn assert_rolled_out_on_three_nodes(out: &Finished) {
     assert_eq!(out.code, Some(0), "{out}");
-    let last = out.last_line();
+    let last = last_line(out);
     assert!(
         last.contains("successfully rolled out") && last.contains("updated 3/3 ready 3/3 available 3/3"),
         "{out}"
@@ -123,7 +92,7 @@ fn assert_rolled_out_on_three_nodes(out: &Output) {
 
 /// Every line starts with an RFC 3339 UTC timestamp, and no status line repeats the one before
 /// it (the ETA alone does not make a new line).
-fn assert_line_mode(out: &Output) {
+fn assert_line_mode(out: &Finished) {
     let mut previous = String::new();
     for line in out.stdout.lines() {
         let (ts, rest) = line.split_once(' ').unwrap_or(("", line));
@@ -140,71 +109,25 @@ fn assert_line_mode(out: &Output) {
     }
 }
 
-/// The watch as a child process whose stdout is read line by line while the test acts.
-struct Watch {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stdout: Vec<String>,
-    stderr: std::thread::JoinHandle<String>,
-    started: Instant,
-}
+/// The watch as a running child whose stdout the test reads while it acts.
+struct Watch(Running);
 
 impl Watch {
     fn start(env: &TestEnv, args: &[&str]) -> Watch {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-            .env("KUBECONFIG", &env.cluster.kubeconfig)
-            .arg("--request-timeout=20s")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start kubectl-ds");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut stderr = child.stderr.take().expect("stderr");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        Watch {
-            child,
-            lines,
-            stdout: Vec::new(),
-            stderr,
-            started: Instant::now(),
-        }
-    }
-
-    fn drain(&mut self) {
-        while let Ok(line) = self.lines.try_recv() {
-            self.stdout.push(line);
-        }
+        Watch(env.kubectl_ds().args(args).start())
     }
 
     /// Waits for a stdout line containing `needle`; fails the test with the output otherwise.
     async fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         loop {
-            self.drain();
-            if let Some(line) = self.stdout.iter().find(|l| l.contains(needle)) {
-                return line.clone();
+            if let Some(line) = self.0.stdout().lines().find(|l| l.contains(needle)) {
+                return line.to_string();
             }
-            if Instant::now() > deadline || self.child.try_wait().ok().flatten().is_some() {
-                self.drain();
+            if Instant::now() > deadline || !self.0.is_running() {
                 panic!(
                     "no line containing {needle:?} within {timeout:?}; stdout so far:\n{}",
-                    self.stdout.join("\n")
+                    self.0.stdout()
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -215,15 +138,13 @@ impl Watch {
     async fn wait_for_count(&mut self, needle: &str, count: usize, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            self.drain();
-            if self.stdout.iter().filter(|l| l.contains(needle)).count() >= count {
+            if self.0.stdout().lines().filter(|l| l.contains(needle)).count() >= count {
                 return;
             }
-            if Instant::now() > deadline || self.child.try_wait().ok().flatten().is_some() {
-                self.drain();
+            if Instant::now() > deadline || !self.0.is_running() {
                 panic!(
                     "not {count} lines containing {needle:?} within {timeout:?}; stdout so far:\n{}",
-                    self.stdout.join("\n")
+                    self.0.stdout()
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -231,49 +152,19 @@ impl Watch {
     }
 
     fn is_running(&mut self) -> bool {
-        self.child.try_wait().ok().flatten().is_none()
+        self.0.is_running()
     }
 
     /// Waits for the watch to end on its own.
-    async fn finish(mut self, timeout: Duration) -> Output {
+    async fn finish(mut self, timeout: Duration) -> Finished {
         let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for kubectl-ds") {
-                break status;
-            }
+        while self.0.is_running() {
             if Instant::now() > deadline {
-                let _ = self.child.kill();
-                self.drain();
-                panic!(
-                    "the watch did not end within {timeout:?}; stdout so far:\n{}",
-                    self.stdout.join("\n")
-                );
+                panic!("the watch did not end within {timeout:?}: {}", self.0.kill());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        let took = self.started.elapsed();
-        // The reader thread ends with the pipe; give it a moment to deliver the last lines.
-        let until = Instant::now() + Duration::from_secs(5);
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(until.saturating_duration_since(Instant::now()))
-        {
-            self.stdout.push(line);
         }
-        let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(String::new));
-        Output {
-            code: status.code(),
-            stdout: self.stdout.join("\n"),
-            stderr: stderr.join().unwrap_or_default(),
-            took,
-        }
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.finish()
     }
 }
 
@@ -328,13 +219,13 @@ async fn a_rollout_that_completes_exits_0_with_the_final_counts() {
     .await;
     patch(&env, new_image()).await;
 
-    let out = run(
-        &env,
-        &["rollout", "watch", "agent", "-n", &env.ns, "--timeout", "120s"],
-    );
+    let out = env
+        .kubectl_ds()
+        .args(["rollout", "watch", "agent", "-n", &env.ns, "--timeout", "120s"])
+        .run();
 
     assert_eq!(out.code, Some(0), "{out}");
-    let last = out.last_line();
+    let last = last_line(&out);
     assert!(last.contains("daemonset/agent successfully rolled out"), "{out}");
     assert!(last.contains("updated 3/3 ready 3/3 available 3/3"), "{out}");
     assert!(
@@ -364,9 +255,9 @@ async fn a_stuck_rollout_exits_1_after_the_progress_deadline_naming_the_node_and
     rolled_out(&env, "stuck", daemonset("agent")).await;
     patch(&env, never_ready()).await;
 
-    let out = run(
-        &env,
-        &[
+    let out = env
+        .kubectl_ds()
+        .args([
             "rollout",
             "watch",
             "agent",
@@ -376,16 +267,16 @@ async fn a_stuck_rollout_exits_1_after_the_progress_deadline_naming_the_node_and
             "10s",
             "--timeout",
             "120s",
-        ],
-    );
+        ])
+        .run();
 
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
-        out.took >= Duration::from_secs(10),
+        out.elapsed >= Duration::from_secs(10),
         "gave up before the deadline: {out}"
     );
     let node = stuck_node(&env).await;
-    let last = out.last_line();
+    let last = last_line(&out);
     assert!(
         last.contains("daemonset/agent rollout stalled: no progress for 10s (--progress-deadline)"),
         "{out}"
@@ -406,9 +297,9 @@ async fn timeout_exits_1_with_the_counts_so_far() {
     rolled_out(&env, "timeout", daemonset("agent")).await;
     patch(&env, never_ready()).await;
 
-    let out = run(
-        &env,
-        &[
+    let out = env
+        .kubectl_ds()
+        .args([
             "rollout",
             "watch",
             "agent",
@@ -420,15 +311,15 @@ async fn timeout_exits_1_with_the_counts_so_far() {
             "15s",
             "--progress-deadline",
             "10m",
-        ],
-    );
+        ])
+        .run();
 
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
-        out.took >= Duration::from_secs(15) && out.took < Duration::from_secs(70),
+        out.elapsed >= Duration::from_secs(15) && out.elapsed < Duration::from_secs(70),
         "{out}"
     );
-    let last = out.last_line();
+    let last = last_line(&out);
     assert!(
         last.contains("daemonset/agent timed out after 15s (--timeout) before the rollout finished"),
         "{out}"
@@ -510,7 +401,7 @@ async fn on_delete_reports_pods_awaiting_deletion_and_finishes_once_they_are_del
 
 /// Every "updated U/D ready R/D available A/D" line: no count above the desired number, and the
 /// desired number at most the node count (a re-list that added to the old view would break both).
-fn assert_counts_within(out: &Output, nodes: u32) {
+fn assert_counts_within(out: &Finished, nodes: u32) {
     for line in out.stdout.lines() {
         let Some(at) = line.find("updated ") else { continue };
         let words: Vec<&str> = line[at..].split_whitespace().collect();
@@ -570,7 +461,7 @@ async fn the_watch_survives_five_apiserver_restarts() {
     // may have marked the nodes unreachable (NoSchedule) by now and the controller may want 0 pods:
     // the watch must end as the controller says, not at a fixed count.
     assert_eq!(out.code, Some(0), "{out}");
-    assert!(out.last_line().contains("successfully rolled out"), "{out}");
+    assert!(last_line(&out).contains("successfully rolled out"), "{out}");
     for notice in ["watch interrupted", "watch resumed"] {
         assert_eq!(
             out.stdout.matches(notice).count(),

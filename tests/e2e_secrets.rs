@@ -7,54 +7,18 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{NodeSpec, TestEnv, daemonset, wait_rolled_out};
+use support::{Finished, KubectlDs, TestEnv, create_rolled_out, daemonset, kubectl_ds};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn run(kubeconfig: &Path, args: &[&str]) -> Run {
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("KUBECONFIG", kubeconfig)
+/// kubectl-ds with only this kubeconfig: no colour, each request bounded at 20 s, and killed
+/// (failing the test) if it runs for 90 s.
+fn kubectl_ds_with(kubeconfig: &Path) -> KubectlDs {
+    kubectl_ds()
+        .kubeconfig(kubeconfig)
         .env("NO_COLOR", "1")
         .arg("--request-timeout=20s")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kubectl-ds");
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(90) {
-            let _ = child.kill();
-            panic!("kubectl-ds {args:?} did not finish in 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .timeout(Duration::from_secs(90))
 }
 
 /// A value of the test cluster's kubeconfig (`server`, `certificate-authority`, ...).
@@ -107,7 +71,7 @@ fn fragments(secret: &str) -> Vec<String> {
     parts
 }
 
-fn assert_no_secret(run: &Run, secrets: &[(&str, String)], what: &str) {
+fn assert_no_secret(run: &Finished, secrets: &[(&str, String)], what: &str) {
     for (name, secret) in secrets {
         for fragment in fragments(secret) {
             assert!(
@@ -142,7 +106,7 @@ fn read_commands(ns: &str) -> Vec<Vec<String>> {
 fn check_reads(kubeconfig: &Path, ns: &str, secrets: &[(&str, String)], what: &str) {
     for args in read_commands(ns) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = run(kubeconfig, &args);
+        let run = kubectl_ds_with(kubeconfig).args(&args).run();
         assert!(matches!(run.code, Some(0 | 1)), "{what} {args:?}: {run}");
         assert!(!run.stdout.is_empty(), "{what} {args:?}: {run}");
         assert_no_secret(&run, secrets, &format!("{what} {args:?}"));
@@ -152,9 +116,7 @@ fn check_reads(kubeconfig: &Path, ns: &str, secrets: &[(&str, String)], what: &s
 #[tokio::test]
 async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
     let env = TestEnv::new("secrets").await;
-    env.create_node(NodeSpec::new("sec-a")).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_rolled_out(&env, "agent", 1).await;
+    create_rolled_out(&env, &["sec-a"], daemonset("agent")).await;
     let dir = tempfile::tempdir().unwrap();
     let ns = env.ns.as_str();
 
@@ -199,7 +161,9 @@ async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
     let secrets = [("ServiceAccount token", token.clone())];
     check_reads(&a, ns, &secrets, "token");
     // Forbidden: the role cannot patch.
-    let forbidden = run(&a, &["pause", "agent", "-n", ns, "-vvv"]);
+    let forbidden = kubectl_ds_with(&a)
+        .args(["pause", "agent", "-n", ns, "-vvv"])
+        .run();
     assert_eq!(forbidden.code, Some(3), "{forbidden}");
     assert!(forbidden.stderr.contains("forbidden"), "{forbidden}");
     assert!(
@@ -211,7 +175,7 @@ async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
     assert_no_secret(&forbidden, &secrets, "token, forbidden");
     // Unreachable, with the same token.
     let a_down = kubeconfig(dir.path(), "token-down.yaml", Some(&unreachable), "", &token_user);
-    let down = run(&a_down, &["status", "-A", "-vvv"]);
+    let down = kubectl_ds_with(&a_down).args(["status", "-A", "-vvv"]).run();
     assert_eq!(down.code, Some(3), "{down}");
     assert!(down.stderr.contains("cannot reach the server"), "{down}");
     assert_no_secret(&down, &secrets, "token, unreachable");
@@ -228,7 +192,7 @@ async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
         "",
         &format!("    token: {bad_token}\n"),
     );
-    let unauthorized = run(&a_bad, &["status", "-A", "-vvv"]);
+    let unauthorized = kubectl_ds_with(&a_bad).args(["status", "-A", "-vvv"]).run();
     assert_eq!(unauthorized.code, Some(3), "{unauthorized}");
     assert!(unauthorized.stderr.contains("unauthorized"), "{unauthorized}");
     assert_no_secret(&unauthorized, &[("rejected token", bad_token)], "bad token");
@@ -252,12 +216,14 @@ async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
     let b = kubeconfig(dir.path(), "exec.yaml", None, "", &exec_user);
     let secrets = [("exec plugin token", exec_token.clone())];
     check_reads(&b, ns, &secrets, "exec");
-    let forbidden = run(&b, &["restart", "agent", "-n", ns, "-vvv"]);
+    let forbidden = kubectl_ds_with(&b)
+        .args(["restart", "agent", "-n", ns, "-vvv"])
+        .run();
     assert_eq!(forbidden.code, Some(3), "{forbidden}");
     assert!(forbidden.stderr.contains("forbidden"), "{forbidden}");
     assert_no_secret(&forbidden, &secrets, "exec, forbidden");
     let b_down = kubeconfig(dir.path(), "exec-down.yaml", Some(&unreachable), "", &exec_user);
-    let down = run(&b_down, &["why-not", "sec-a", "-vvv"]);
+    let down = kubectl_ds_with(&b_down).args(["why-not", "sec-a", "-vvv"]).run();
     assert_eq!(down.code, Some(3), "{down}");
     assert_no_secret(&down, &secrets, "exec, unreachable");
 
@@ -290,12 +256,16 @@ async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
         ("client key (base64)", key_b64.clone()),
     ];
     check_reads(&c, ns, &secrets, "client certificate");
-    let forbidden = run(&c, &["status", "-A", "--as", "nobody", "-vvv"]);
+    let forbidden = kubectl_ds_with(&c)
+        .args(["status", "-A", "--as", "nobody", "-vvv"])
+        .run();
     assert_eq!(forbidden.code, Some(3), "{forbidden}");
     assert!(forbidden.stderr.contains("forbidden"), "{forbidden}");
     assert_no_secret(&forbidden, &secrets, "client certificate, forbidden");
     let c_down = kubeconfig(dir.path(), "cert-down.yaml", Some(&unreachable), "", &inline_user);
-    let down = run(&c_down, &["history", "agent", "-n", ns, "-vvv"]);
+    let down = kubectl_ds_with(&c_down)
+        .args(["history", "agent", "-n", ns, "-vvv"])
+        .run();
     assert_eq!(down.code, Some(3), "{down}");
     assert_no_secret(&down, &secrets, "client certificate, unreachable");
     // The key as a file: its path may be named, its content never.
@@ -305,7 +275,7 @@ async fn tokens_exec_output_and_client_keys_never_appear_in_output_or_logs() {
         pki.join("admin.key").display()
     );
     let c_file = kubeconfig(dir.path(), "cert-file.yaml", Some(&unreachable), "", &file_user);
-    let down = run(&c_file, &["status", "-A", "-vvv"]);
+    let down = kubectl_ds_with(&c_file).args(["status", "-A", "-vvv"]).run();
     assert_eq!(down.code, Some(3), "{down}");
     assert_no_secret(
         &down,
@@ -355,7 +325,9 @@ async fn tls_is_verified_unless_insecure_skip_tls_verify_is_given() {
     let wrong_ca = dir.path().join("wrong-ca.yaml");
     std::fs::write(&wrong_ca, text).unwrap();
 
-    let refused = run(&wrong_ca, &["status", "agent", "-n", &env.ns]);
+    let refused = kubectl_ds_with(&wrong_ca)
+        .args(["status", "agent", "-n", &env.ns])
+        .run();
     eprintln!("with a CA that did not sign the server's certificate: {refused}");
     assert_eq!(refused.code, Some(3), "{refused}");
     assert!(refused.stdout.is_empty(), "{refused}");
@@ -369,10 +341,9 @@ async fn tls_is_verified_unless_insecure_skip_tls_verify_is_given() {
     );
     assert!(refused.stderr.contains(&kubeconfig_value("server")), "{refused}");
 
-    let insecure = run(
-        &wrong_ca,
-        &["status", "agent", "-n", &env.ns, "--insecure-skip-tls-verify"],
-    );
+    let insecure = kubectl_ds_with(&wrong_ca)
+        .args(["status", "agent", "-n", &env.ns, "--insecure-skip-tls-verify"])
+        .run();
     assert!(matches!(insecure.code, Some(0 | 1)), "{insecure}");
     assert!(insecure.stdout.contains("agent"), "{insecure}");
 }

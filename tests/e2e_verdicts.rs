@@ -1,12 +1,15 @@
 //! Every verdict of `why-not` and `status` on the real control plane: the real DaemonSet
 //! controller, scheduler and kwok produce the state, then the binary runs as a user would run it.
 //! Each test checks what the controller did, then the verdict word, the reason (rule and the key
-//! words of its message) and the exit code, in the JSON and in the table.
+//! words of its message) and the exit code, in the JSON and in the table. The scenarios that are
+//! one DaemonSet on a few nodes are cases of one table ([`cases`]); a failure names its case.
 
 mod support;
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use futures::FutureExt;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod, ResourceQuota};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -121,13 +124,6 @@ async fn pod_nodes(env: &TestEnv, ds: &str) -> Vec<String> {
         .collect()
 }
 
-/// The only pod of a DaemonSet.
-async fn only_pod(env: &TestEnv, ds: &str) -> Pod {
-    let mut pods: Vec<Pod> = pods_by_node(env, ds).await.into_values().flatten().collect();
-    assert_eq!(pods.len(), 1, "expected exactly one pod of {ds}: {pods:#?}");
-    pods.remove(0)
-}
-
 fn pod_name(pod: &Pod) -> String {
     pod.metadata.name.clone().unwrap_or_default()
 }
@@ -145,36 +141,12 @@ fn with_pod_spec(name: &str, spec: Value) -> Value {
 
 // ---- running the binary ----
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn kubectl_ds(env: &TestEnv, args: &[&str]) -> Run {
-    let out = env.kubectl_ds().args(args).output().expect("run kubectl-ds");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn parse_json(run: &Run, what: &str) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what}: stdout is not JSON ({e}); exit {}\nstdout:\n{}\nstderr:\n{}",
-            run.code, run.stdout, run.stderr
-        )
-    })
-}
-
 /// `why-not NODE -n NS -o json [extra]`: the exit code and the verdicts.
-fn why_not_json(env: &TestEnv, node: &str, extra: &[&str]) -> (i32, Vec<Value>) {
+fn why_not_json(env: &TestEnv, node: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>) {
     let mut args = vec!["why-not", node, "-n", &env.ns, "-o", "json"];
     args.extend_from_slice(extra);
-    let run = kubectl_ds(env, &args);
-    let doc = parse_json(&run, &format!("why-not {node}"));
+    let run = env.kubectl_ds().args(args).run();
+    let doc = run.json();
     assert_eq!(doc["apiVersion"], "kubectl-ds/v1", "{doc:#}");
     assert_eq!(doc["kind"], "VerdictList", "{doc:#}");
     let items = doc["items"].as_array().cloned().unwrap_or_default();
@@ -259,15 +231,16 @@ fn expect_verdict(env: &TestEnv, node: &str, ds: &str, expect: Expect) -> Value 
         None => assert!(reasons(&v).is_empty(), "expected no reasons: {v:#}"),
     }
     assert_eq!(
-        code, expect.code,
+        code,
+        Some(expect.code),
         "exit code of why-not {node} -o json; items: {items:#?}"
     );
 
-    let table = kubectl_ds(env, &["why-not", node, "-n", &env.ns]);
+    let table = env.kubectl_ds().args(["why-not", node, "-n", &env.ns]).run();
     assert_eq!(
-        table.code, expect.code,
-        "exit code of why-not {node} (table):\n{}",
-        table.stdout
+        table.code,
+        Some(expect.code),
+        "exit code of why-not {node} (table): {table}"
     );
     let row = table_row(&table.stdout, &env.ns, ds);
     assert!(
@@ -315,213 +288,429 @@ async fn poke(env: &TestEnv, ds: &str) {
         .expect("annotate daemonset");
 }
 
-// ---- running ----
+// ---- one DaemonSet, its nodes, and the verdict on each ----
 
-#[tokio::test]
-async fn running_pod_is_reported_running() {
-    let env = fresh("v-running").await;
-    env.create_node(NodeSpec::new("run-a")).await;
-    wait_nodes_ready(&env, &["run-a"]).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_counts(&env, "agent", 1, 1, 1, 0).await;
-    let pod = only_pod(&env, "agent").await;
-
-    let v = expect_verdict(
-        &env,
-        "run-a",
-        "agent",
-        Expect {
-            verdict: "running",
-            reason: None,
-            code: 0,
-        },
-    );
-    assert_eq!(v["pod"], pod_name(&pod).as_str());
-    assert_eq!(v["shouldRun"], true);
-    assert_eq!(v["shouldContinueRunning"], true);
-    assert_eq!(v["updated"], true, "a fresh pod runs the current revision: {v:#}");
-    let hash = pod.metadata.labels.as_ref().unwrap()["controller-revision-hash"].clone();
-    assert_eq!(v["revision"], hash.as_str());
+/// What the pods of a case must show, beyond the controller's counts, before the verdicts are read.
+#[derive(Clone, Copy, Debug)]
+enum Settled {
+    /// The counts say it all.
+    Counted,
+    /// A container of every pod waits in CrashLoopBackOff.
+    CrashLoopBackOff,
+    /// Every pod is Running (ready or not).
+    Running,
+    /// The scheduler has rejected every pod (PodScheduled False, with its message).
+    Unschedulable,
 }
 
-// ---- not-eligible ----
-
-#[tokio::test]
-async fn node_selector_mismatch_is_not_eligible() {
-    let env = fresh("v-selector").await;
-    env.create_node(NodeSpec::new("sel-ssd").label("disk", "ssd"))
-        .await;
-    env.create_node(NodeSpec::new("sel-hdd").label("disk", "hdd"))
-        .await;
-    env.create_node(NodeSpec::new("sel-none")).await;
-    wait_nodes_ready(&env, &["sel-ssd", "sel-hdd", "sel-none"]).await;
-    env.create_daemonset(with_pod_spec("agent", json!({"nodeSelector": {"disk": "ssd"}})))
-        .await;
-    wait_counts(&env, "agent", 1, 1, 1, 0).await;
-    assert_eq!(pod_nodes(&env, "agent").await, ["sel-ssd"]);
-
-    let v = expect_verdict(
-        &env,
-        "sel-hdd",
-        "agent",
-        Expect {
-            verdict: "not-eligible",
-            reason: Some(("node-selector", &["nodeSelector disk=ssd", "disk=hdd"])),
-            code: 0,
-        },
-    );
-    assert_eq!(v["shouldRun"], false);
-    assert_eq!(v["shouldContinueRunning"], false);
-    assert_eq!(v["pod"], Value::Null);
-    expect_verdict(
-        &env,
-        "sel-none",
-        "agent",
-        Expect {
-            verdict: "not-eligible",
-            reason: Some(("node-selector", &["nodeSelector disk=ssd", "no label disk"])),
-            code: 0,
-        },
-    );
-    expect_verdict(
-        &env,
-        "sel-ssd",
-        "agent",
-        Expect {
-            verdict: "running",
-            reason: None,
-            code: 0,
-        },
-    );
+/// The verdict a user must see for the case's DaemonSet on one node. Beyond `expect` (checked by
+/// [`expect_verdict`] in the JSON and the table), the verdict names the DaemonSet's pod for the
+/// node and that pod's revision, or no pod when there is none.
+struct OnNode {
+    node: &'static str,
+    expect: Expect<'static>,
+    /// Further reasons the verdict gives: (rule, key words of its message).
+    also: Vec<(&'static str, &'static [&'static str])>,
+    /// Fields of the verdict and their values.
+    fields: Vec<(&'static str, Value)>,
+    /// Words the checks of `why-not NODE --explain` hold.
+    explain: &'static [&'static str],
 }
 
-#[tokio::test]
-async fn required_affinity_mismatch_names_the_term() {
-    let env = fresh("v-affinity").await;
-    env.create_node(NodeSpec::new("aff-a").label("zone", "a")).await;
-    env.create_node(NodeSpec::new("aff-b").label("zone", "b").label("cores", "4"))
+fn on(node: &'static str, verdict: &'static str, code: i32) -> OnNode {
+    OnNode {
+        node,
+        expect: Expect {
+            verdict,
+            reason: None,
+            code,
+        },
+        also: Vec::new(),
+        fields: Vec::new(),
+        explain: &[],
+    }
+}
+
+impl OnNode {
+    /// A reason the verdict gives: the first one named is the one the table shows.
+    fn reason(mut self, rule: &'static str, words: &'static [&'static str]) -> Self {
+        if self.expect.reason.is_none() {
+            self.expect.reason = Some((rule, words));
+        } else {
+            self.also.push((rule, words));
+        }
+        self
+    }
+    fn field(mut self, name: &'static str, value: Value) -> Self {
+        self.fields.push((name, value));
+        self
+    }
+    fn explain(mut self, words: &'static [&'static str]) -> Self {
+        self.explain = words;
+        self
+    }
+}
+
+/// One scenario: nodes, a DaemonSet, what the real controller and scheduler do with it, and
+/// the verdict on each node.
+struct Case {
+    /// Names the case in failures (and its namespace).
+    name: &'static str,
+    nodes: Vec<NodeSpec>,
+    /// Pods put on the nodes (and Running) before the DaemonSet is created.
+    blockers: Vec<Value>,
+    daemonset: &'static str,
+    /// Merged into the DaemonSet's pod template.
+    template: Value,
+    /// The controller's counts: desired, current, ready, misscheduled.
+    counts: (i32, i32, i32, i32),
+    settled: Settled,
+    /// The nodes its pods are bound to, sorted ("" for an unbound pod).
+    pods_on: &'static [&'static str],
+    verdicts: Vec<OnNode>,
+}
+
+impl Case {
+    /// What most cases share: a DaemonSet `agent` whose one pod runs and is ready.
+    fn agent() -> Case {
+        Case {
+            name: "",
+            nodes: Vec::new(),
+            blockers: Vec::new(),
+            daemonset: "agent",
+            template: json!({}),
+            counts: (1, 1, 1, 0),
+            settled: Settled::Counted,
+            pods_on: &[],
+            verdicts: Vec::new(),
+        }
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        // ---- running ----
+        Case {
+            name: "running_pod_is_reported_running",
+            nodes: vec![NodeSpec::new("run-a")],
+            pods_on: &["run-a"],
+            verdicts: vec![
+                on("run-a", "running", 0)
+                    .field("shouldRun", json!(true))
+                    .field("shouldContinueRunning", json!(true))
+                    // A fresh pod runs the current revision.
+                    .field("updated", json!(true)),
+            ],
+            ..Case::agent()
+        },
+        // ---- not-eligible ----
+        Case {
+            name: "node_selector_mismatch_is_not_eligible",
+            nodes: vec![
+                NodeSpec::new("sel-ssd").label("disk", "ssd"),
+                NodeSpec::new("sel-hdd").label("disk", "hdd"),
+                NodeSpec::new("sel-none"),
+            ],
+            template: json!({"spec": {"nodeSelector": {"disk": "ssd"}}}),
+            pods_on: &["sel-ssd"],
+            verdicts: vec![
+                on("sel-hdd", "not-eligible", 0)
+                    .reason("node-selector", &["nodeSelector disk=ssd", "disk=hdd"])
+                    .field("shouldRun", json!(false))
+                    .field("shouldContinueRunning", json!(false)),
+                on("sel-none", "not-eligible", 0)
+                    .reason("node-selector", &["nodeSelector disk=ssd", "no label disk"]),
+                on("sel-ssd", "running", 0),
+            ],
+            ..Case::agent()
+        },
+        Case {
+            name: "required_affinity_mismatch_names_the_term",
+            nodes: vec![
+                NodeSpec::new("aff-a").label("zone", "a"),
+                NodeSpec::new("aff-b").label("zone", "b").label("cores", "4"),
+            ],
+            // Two ORed terms: zone In [a], or cores Gt 8.
+            template: json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
+                {"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["8"]}]}
+            ]}}}}}),
+            pods_on: &["aff-a"],
+            verdicts: vec![
+                on("aff-b", "not-eligible", 0)
+                    .reason("node-affinity", &["term 1", "zone In [a]", "\"b\""])
+                    .reason("node-affinity", &["term 2", "cores Gt 8", "4"])
+                    .field("shouldRun", json!(false))
+                    .field("shouldContinueRunning", json!(false)),
+            ],
+            ..Case::agent()
+        },
+        Case {
+            name: "untolerated_no_schedule_taint_is_not_eligible",
+            nodes: vec![
+                NodeSpec::new("taint-a"),
+                NodeSpec::new("taint-db").taint("dedicated", "db", "NoSchedule"),
+            ],
+            pods_on: &["taint-a"],
+            verdicts: vec![
+                on("taint-db", "not-eligible", 0)
+                    .reason("taint", &["dedicated=db:NoSchedule", "not tolerated"])
+                    .field("shouldRun", json!(false))
+                    // Only a NoSchedule taint is untolerated: a pod already there would stay.
+                    .field("shouldContinueRunning", json!(true)),
+            ],
+            ..Case::agent()
+        },
+        Case {
+            name: "template_node_name_pins_the_pod_to_one_node",
+            nodes: vec![NodeSpec::new("pin-a"), NodeSpec::new("pin-b")],
+            template: json!({"spec": {"nodeName": "pin-a"}}),
+            pods_on: &["pin-a"],
+            verdicts: vec![
+                on("pin-b", "not-eligible", 0)
+                    .reason("node-name", &["template nodeName is pin-a", "pin-b"])
+                    .field("shouldContinueRunning", json!(false)),
+                on("pin-a", "running", 0),
+            ],
+            ..Case::agent()
+        },
+        // ---- default tolerations ----
+        Case {
+            name: "cordoned_node_still_gets_the_pod",
+            nodes: vec![NodeSpec::new("cordon-a").cordoned()],
+            pods_on: &["cordon-a"],
+            verdicts: vec![
+                on("cordon-a", "running", 0)
+                    .field("shouldRun", json!(true))
+                    // --explain shows which toleration let the pod onto the cordoned node.
+                    .explain(&[
+                        "taint node.kubernetes.io/unschedulable:NoSchedule is tolerated",
+                        "a controller default",
+                    ]),
+            ],
+            ..Case::agent()
+        },
+        // ---- not-ready ----
+        Case {
+            name: "crash_looping_pod_is_not_ready",
+            nodes: vec![NodeSpec::new("crash-a")],
+            daemonset: "crashy",
+            template: json!({"metadata": {"labels": {"kubectl-ds.test/stage": "crash-loop"}}}),
+            counts: (1, 1, 0, 0),
+            settled: Settled::CrashLoopBackOff,
+            pods_on: &["crash-a"],
+            verdicts: vec![
+                on("crash-a", "not-ready", 1)
+                    .reason("container", &["agent", "CrashLoopBackOff"])
+                    .field("shouldRun", json!(true)),
+            ],
+            ..Case::agent()
+        },
+        Case {
+            name: "never_ready_pod_is_not_ready",
+            nodes: vec![NodeSpec::new("unready-a")],
+            daemonset: "sleepy",
+            template: json!({"metadata": {"labels": {"kubectl-ds.test/stage": "never-ready"}}}),
+            counts: (1, 1, 0, 0),
+            settled: Settled::Running,
+            pods_on: &["unready-a"],
+            verdicts: vec![
+                on("unready-a", "not-ready", 1)
+                    .reason("container", &["agent", "running but not ready", "readiness"]),
+            ],
+            ..Case::agent()
+        },
+        // ---- pending ----
+        // The controller does not check resources or ports: it creates the pod, which the
+        // scheduler rejects, and the pod stays unbound.
+        Case {
+            name: "too_little_cpu_is_pending_with_the_scheduler_message",
+            nodes: vec![NodeSpec::new("small-a").allocatable("cpu", "1")],
+            daemonset: "hungry",
+            template: json!({"spec": {"containers": [{
+                "name": "agent", "image": "registry.example/agent:1.0",
+                "resources": {"requests": {"cpu": "2"}}
+            }]}}),
+            counts: (1, 1, 0, 0),
+            settled: Settled::Unschedulable,
+            pods_on: &[""],
+            verdicts: vec![
+                on("small-a", "pending", 1)
+                    .reason("resources", &["Insufficient cpu", "requests 2", "allocatable"])
+                    .reason("scheduler", &["nodes are available", "Insufficient cpu"])
+                    .field("shouldRun", json!(true)),
+            ],
+            ..Case::agent()
+        },
+        Case {
+            name: "host_port_conflict_is_pending",
+            nodes: vec![NodeSpec::new("port-a")],
+            blockers: vec![json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "port-blocker", "labels": {"role": "blocker"}},
+                "spec": {
+                    "nodeName": "port-a",
+                    "terminationGracePeriodSeconds": 0,
+                    "containers": [{"name": "web", "image": "registry.example/web:1.0",
+                                    "ports": [{"containerPort": 8080, "hostPort": 8080}]}]
+                }
+            })],
+            daemonset: "proxy",
+            template: json!({"spec": {"containers": [{
+                "name": "agent", "image": "registry.example/agent:1.0",
+                "ports": [{"containerPort": 8080, "hostPort": 8080}]
+            }]}}),
+            counts: (1, 1, 0, 0),
+            settled: Settled::Unschedulable,
+            pods_on: &[""],
+            verdicts: vec![
+                on("port-a", "pending", 1)
+                    .reason("host-port", &["8080", "port-blocker"])
+                    .reason("scheduler", &["free ports"]),
+            ],
+        },
+    ]
+}
+
+/// Whether every pod of the DaemonSet shows what `settled` asks for.
+async fn is_settled(env: &TestEnv, ds: &str, settled: Settled) -> bool {
+    let pods: Vec<Pod> = pods_by_node(env, ds).await.into_values().flatten().collect();
+    let shows = |pod: &Pod| {
+        let status = pod.status.clone().unwrap_or_default();
+        match settled {
+            Settled::Counted => true,
+            Settled::CrashLoopBackOff => status.container_statuses.iter().flatten().any(|c| {
+                c.state
+                    .as_ref()
+                    .and_then(|s| s.waiting.as_ref())
+                    .and_then(|w| w.reason.as_deref())
+                    == Some("CrashLoopBackOff")
+            }),
+            Settled::Running => status.phase.as_deref() == Some("Running"),
+            Settled::Unschedulable => status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.message.is_some()),
+        }
+    };
+    !pods.is_empty() && pods.iter().all(shows)
+}
+
+/// The DaemonSet's pod for a node: the one bound to it, or else its only pod if that is unbound.
+async fn pod_for(env: &TestEnv, ds: &str, node: &str) -> Option<Pod> {
+    let by_node = pods_by_node(env, ds).await;
+    if let Some(pods) = by_node.get(node) {
+        assert_eq!(pods.len(), 1, "expected one pod of {ds} on {node}: {pods:#?}");
+        return pods.first().cloned();
+    }
+    match by_node.get("") {
+        Some(unbound) if by_node.len() == 1 && unbound.len() == 1 => unbound.first().cloned(),
+        _ => None,
+    }
+}
+
+async fn run_case(case: Case) {
+    let env = fresh(case.name).await;
+    let nodes: Vec<&str> = case.nodes.iter().map(|n| n.name.as_str()).collect();
+    for node in &case.nodes {
+        env.create_node(node.clone()).await;
+    }
+    wait_nodes_ready(&env, &nodes).await;
+    for node in case.nodes.iter().filter(|n| n.unschedulable) {
+        wait_node_taint(&env, &node.name, "node.kubernetes.io/unschedulable", "NoSchedule").await;
+    }
+    for body in case.blockers {
+        let blocker: Pod = serde_json::from_value(body).expect("blocker pod json");
+        let name = pod_name(&blocker);
+        env.pods()
+            .create(&PostParams::default(), &blocker)
+            .await
+            .expect("create blocker pod");
+        wait_until(&format!("the blocker pod {name} to run"), SETTLE, || async {
+            env.pods()
+                .get(&name)
+                .await
+                .is_ok_and(|p| p.status.and_then(|s| s.phase).as_deref() == Some("Running"))
+        })
         .await;
-    wait_nodes_ready(&env, &["aff-a", "aff-b"]).await;
-    // Two ORed terms: zone In [a], or cores Gt 8.
-    env.create_daemonset(with_pod_spec(
-        "agent",
-        json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [
-            {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
-            {"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["8"]}]}
-        ]}}}}),
-    ))
+    }
+    let ds = case.daemonset;
+    env.create_daemonset(merge(daemonset(ds), json!({"spec": {"template": case.template}})))
+        .await;
+    let (desired, current, ready, misscheduled) = case.counts;
+    wait_counts(&env, ds, desired, current, ready, misscheduled).await;
+    wait_until(
+        &format!("the pods of {ds} to be settled: {:?}", case.settled),
+        SETTLE,
+        || is_settled(&env, ds, case.settled),
+    )
     .await;
-    wait_counts(&env, "agent", 1, 1, 1, 0).await;
-    assert_eq!(pod_nodes(&env, "agent").await, ["aff-a"]);
-
-    let v = expect_verdict(
-        &env,
-        "aff-b",
-        "agent",
-        Expect {
-            verdict: "not-eligible",
-            reason: Some(("node-affinity", &["term 1", "zone In [a]", "\"b\""])),
-            code: 0,
-        },
+    assert_eq!(
+        pod_nodes(&env, ds).await,
+        case.pods_on,
+        "the nodes of the pods of {ds}"
     );
-    assert_reason(&v, "node-affinity", &["term 2", "cores Gt 8", "4"]);
-    assert_eq!(v["shouldRun"], false);
-    assert_eq!(v["shouldContinueRunning"], false);
+
+    for want in case.verdicts {
+        let node = want.node;
+        let v = expect_verdict(&env, node, ds, want.expect);
+        for (rule, words) in want.also {
+            assert_reason(&v, rule, words);
+        }
+        for (field, value) in &want.fields {
+            assert_eq!(&v[field], value, "{field} of {ds} on {node}: {v:#}");
+        }
+        match pod_for(&env, ds, node).await {
+            Some(pod) => {
+                assert_eq!(v["pod"], pod_name(&pod).as_str(), "{v:#}");
+                let hash = &pod.metadata.labels.as_ref().unwrap()["controller-revision-hash"];
+                assert_eq!(v["revision"], hash.as_str(), "{v:#}");
+            }
+            None => assert_eq!(v["pod"], Value::Null, "{v:#}"),
+        }
+        if !want.explain.is_empty() {
+            let (_, items) = why_not_json(&env, node, &["--explain"]);
+            let checks = verdict_for(&items, ds)["checks"].to_string();
+            for word in want.explain {
+                assert!(
+                    checks.contains(word),
+                    "--explain lacks {word:?}; checks: {checks}"
+                );
+            }
+        }
+    }
 }
 
+/// Every case runs, in turn, even when one before it failed; the test fails naming each case
+/// that failed, with its message.
 #[tokio::test]
-async fn untolerated_no_schedule_taint_is_not_eligible() {
-    let env = fresh("v-taint").await;
-    env.create_node(NodeSpec::new("taint-a")).await;
-    env.create_node(NodeSpec::new("taint-db").taint("dedicated", "db", "NoSchedule"))
-        .await;
-    wait_nodes_ready(&env, &["taint-a", "taint-db"]).await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_counts(&env, "agent", 1, 1, 1, 0).await;
-    assert_eq!(pod_nodes(&env, "agent").await, ["taint-a"]);
-
-    let v = expect_verdict(
-        &env,
-        "taint-db",
-        "agent",
-        Expect {
-            verdict: "not-eligible",
-            reason: Some(("taint", &["dedicated=db:NoSchedule", "not tolerated"])),
-            code: 0,
-        },
-    );
-    assert_eq!(v["shouldRun"], false);
-    // Only a NoSchedule taint is untolerated: a pod already there would stay.
-    assert_eq!(v["shouldContinueRunning"], true);
-}
-
-#[tokio::test]
-async fn template_node_name_pins_the_pod_to_one_node() {
-    let env = fresh("v-nodename").await;
-    env.create_node(NodeSpec::new("pin-a")).await;
-    env.create_node(NodeSpec::new("pin-b")).await;
-    wait_nodes_ready(&env, &["pin-a", "pin-b"]).await;
-    env.create_daemonset(with_pod_spec("agent", json!({"nodeName": "pin-a"})))
-        .await;
-    wait_counts(&env, "agent", 1, 1, 1, 0).await;
-    assert_eq!(pod_nodes(&env, "agent").await, ["pin-a"]);
-
-    let v = expect_verdict(
-        &env,
-        "pin-b",
-        "agent",
-        Expect {
-            verdict: "not-eligible",
-            reason: Some(("node-name", &["template nodeName is pin-a", "pin-b"])),
-            code: 0,
-        },
-    );
-    assert_eq!(v["shouldContinueRunning"], false);
-    expect_verdict(
-        &env,
-        "pin-a",
-        "agent",
-        Expect {
-            verdict: "running",
-            reason: None,
-            code: 0,
-        },
+async fn the_verdict_on_each_node_of_one_daemonset() {
+    let mut failed = Vec::new();
+    let cases = cases();
+    let total = cases.len();
+    for case in cases {
+        let name = case.name;
+        eprintln!("case {name}");
+        if let Err(panic) = AssertUnwindSafe(run_case(case)).catch_unwind().await {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failed.push(format!("case {name} failed: {message}"));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failed.len(),
+        failed.join("\n\n")
     );
 }
 
 // ---- default tolerations ----
-
-#[tokio::test]
-async fn cordoned_node_still_gets_the_pod() {
-    let env = fresh("v-cordon").await;
-    env.create_node(NodeSpec::new("cordon-a").cordoned()).await;
-    wait_nodes_ready(&env, &["cordon-a"]).await;
-    wait_node_taint(&env, "cordon-a", "node.kubernetes.io/unschedulable", "NoSchedule").await;
-    env.create_daemonset(daemonset("agent")).await;
-    wait_counts(&env, "agent", 1, 1, 1, 0).await;
-    assert_eq!(pod_nodes(&env, "agent").await, ["cordon-a"]);
-
-    let v = expect_verdict(
-        &env,
-        "cordon-a",
-        "agent",
-        Expect {
-            verdict: "running",
-            reason: None,
-            code: 0,
-        },
-    );
-    assert_eq!(v["shouldRun"], true);
-    // --explain shows which toleration let the pod onto the cordoned node.
-    let (_, items) = why_not_json(&env, "cordon-a", &["--explain"]);
-    let checks = verdict_for(&items, "agent")["checks"].to_string();
-    assert!(
-        checks.contains("taint node.kubernetes.io/unschedulable:NoSchedule is tolerated")
-            && checks.contains("a controller default"),
-        "checks: {checks}"
-    );
-}
 
 #[tokio::test]
 async fn host_network_daemonset_tolerates_network_unavailable() {
@@ -589,77 +778,6 @@ async fn host_network_daemonset_tolerates_network_unavailable() {
 
 // ---- not-ready ----
 
-#[tokio::test]
-async fn crash_looping_pod_is_not_ready() {
-    let env = fresh("v-crash").await;
-    env.create_node(NodeSpec::new("crash-a")).await;
-    wait_nodes_ready(&env, &["crash-a"]).await;
-    env.create_daemonset(with_template_labels(
-        "crashy",
-        json!({"kubectl-ds.test/stage": "crash-loop"}),
-    ))
-    .await;
-    wait_counts(&env, "crashy", 1, 1, 0, 0).await;
-    wait_until("the pod to be in CrashLoopBackOff", SETTLE, || async {
-        pods_by_node(&env, "crashy")
-            .await
-            .get("crash-a")
-            .and_then(|pods| pods[0].status.as_ref()?.container_statuses.clone())
-            .is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.state
-                        .as_ref()
-                        .and_then(|s| s.waiting.as_ref())
-                        .and_then(|w| w.reason.as_deref())
-                        == Some("CrashLoopBackOff")
-                })
-            })
-    })
-    .await;
-    let v = expect_verdict(
-        &env,
-        "crash-a",
-        "crashy",
-        Expect {
-            verdict: "not-ready",
-            reason: Some(("container", &["agent", "CrashLoopBackOff"])),
-            code: 1,
-        },
-    );
-    assert_eq!(v["shouldRun"], true);
-    assert_eq!(v["pod"], pod_name(&only_pod(&env, "crashy").await).as_str());
-}
-
-#[tokio::test]
-async fn never_ready_pod_is_not_ready() {
-    let env = fresh("v-neverready").await;
-    env.create_node(NodeSpec::new("unready-a")).await;
-    wait_nodes_ready(&env, &["unready-a"]).await;
-    env.create_daemonset(with_template_labels(
-        "sleepy",
-        json!({"kubectl-ds.test/stage": "never-ready"}),
-    ))
-    .await;
-    wait_counts(&env, "sleepy", 1, 1, 0, 0).await;
-    wait_until("the pod to be running", SETTLE, || async {
-        pods_by_node(&env, "sleepy")
-            .await
-            .get("unready-a")
-            .is_some_and(|pods| pods[0].status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
-    })
-    .await;
-    expect_verdict(
-        &env,
-        "unready-a",
-        "sleepy",
-        Expect {
-            verdict: "not-ready",
-            reason: Some(("container", &["agent", "running but not ready", "readiness"])),
-            code: 1,
-        },
-    );
-}
-
 /// A node that goes NotReady gets both not-ready taints; DaemonSet pods tolerate only the
 /// NoExecute one, so the real controller keeps the pod and counts it misscheduled.
 #[tokio::test]
@@ -715,114 +833,6 @@ async fn not_ready_node_keeps_its_pod_as_misscheduled() {
     assert_eq!(v["pod"], pod_name(&before).as_str());
     assert_next(&v, "none", &["stays", "NoSchedule"]);
     assert_reason(&v, "node-not-ready", &["down-a", "NotReady"]);
-}
-
-// ---- pending ----
-
-#[tokio::test]
-async fn too_little_cpu_is_pending_with_the_scheduler_message() {
-    let env = fresh("v-cpu").await;
-    env.create_node(NodeSpec::new("small-a").allocatable("cpu", "1"))
-        .await;
-    wait_nodes_ready(&env, &["small-a"]).await;
-    env.create_daemonset(merge(
-        daemonset("hungry"),
-        json!({"spec": {"template": {"spec": {"containers": [{
-            "name": "agent", "image": "registry.example/agent:1.0",
-            "resources": {"requests": {"cpu": "2"}}
-        }]}}}}),
-    ))
-    .await;
-    // The controller does not check resources: it creates the pod, which the scheduler rejects.
-    wait_counts(&env, "hungry", 1, 1, 0, 0).await;
-    wait_until("the scheduler to reject the pod", SETTLE, || async {
-        let pod = only_pod(&env, "hungry").await;
-        pod.status
-            .and_then(|s| s.conditions)
-            .unwrap_or_default()
-            .iter()
-            .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.message.is_some())
-    })
-    .await;
-    let pod = only_pod(&env, "hungry").await;
-    assert_eq!(
-        pod.spec.as_ref().unwrap().node_name,
-        None,
-        "the pod stays unbound"
-    );
-
-    let v = expect_verdict(
-        &env,
-        "small-a",
-        "hungry",
-        Expect {
-            verdict: "pending",
-            reason: Some(("resources", &["Insufficient cpu", "requests 2", "allocatable"])),
-            code: 1,
-        },
-    );
-    assert_reason(&v, "scheduler", &["nodes are available", "Insufficient cpu"]);
-    assert_eq!(v["pod"], pod_name(&pod).as_str());
-    assert_eq!(v["shouldRun"], true);
-}
-
-#[tokio::test]
-async fn host_port_conflict_is_pending() {
-    let env = fresh("v-hostport").await;
-    env.create_node(NodeSpec::new("port-a")).await;
-    wait_nodes_ready(&env, &["port-a"]).await;
-    let blocker: Pod = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "port-blocker", "labels": {"role": "blocker"}},
-        "spec": {
-            "nodeName": "port-a",
-            "terminationGracePeriodSeconds": 0,
-            "containers": [{"name": "web", "image": "registry.example/web:1.0",
-                            "ports": [{"containerPort": 8080, "hostPort": 8080}]}]
-        }
-    }))
-    .unwrap();
-    env.pods()
-        .create(&PostParams::default(), &blocker)
-        .await
-        .expect("create blocker pod");
-    wait_until("the blocker pod to run", SETTLE, || async {
-        env.pods()
-            .get("port-blocker")
-            .await
-            .is_ok_and(|p| p.status.and_then(|s| s.phase).as_deref() == Some("Running"))
-    })
-    .await;
-    env.create_daemonset(merge(
-        daemonset("proxy"),
-        json!({"spec": {"template": {"spec": {"containers": [{
-            "name": "agent", "image": "registry.example/agent:1.0",
-            "ports": [{"containerPort": 8080, "hostPort": 8080}]
-        }]}}}}),
-    ))
-    .await;
-    wait_counts(&env, "proxy", 1, 1, 0, 0).await;
-    wait_until("the scheduler to reject the pod", SETTLE, || async {
-        let pod = only_pod(&env, "proxy").await;
-        pod.status
-            .and_then(|s| s.conditions)
-            .unwrap_or_default()
-            .iter()
-            .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.message.is_some())
-    })
-    .await;
-
-    let v = expect_verdict(
-        &env,
-        "port-a",
-        "proxy",
-        Expect {
-            verdict: "pending",
-            reason: Some(("host-port", &["8080", "port-blocker"])),
-            code: 1,
-        },
-    );
-    assert_reason(&v, "scheduler", &["free ports"]);
 }
 
 // ---- missing ----
@@ -969,8 +979,8 @@ async fn status_groups_nodes_by_verdict_and_reason() {
     env.create_daemonset(daemonset("agent")).await;
     wait_counts(&env, "agent", 2, 2, 2, 0).await;
 
-    let table = kubectl_ds(&env, &["status", "agent", "-n", &env.ns]);
-    assert_eq!(table.code, 0, "{}\n{}", table.stdout, table.stderr);
+    let table = env.kubectl_ds().args(["status", "agent", "-n", &env.ns]).run();
+    assert_eq!(table.code, Some(0), "{table}");
     assert!(
         table.stdout.contains(&format!("DaemonSet {}/agent", env.ns)),
         "{}",
@@ -997,9 +1007,12 @@ async fn status_groups_nodes_by_verdict_and_reason() {
     assert!(not_eligible.contains("dedicated=db:NoSchedule"), "{not_eligible}");
     assert!(not_eligible.trim_end().ends_with("cov-c"), "{not_eligible}");
 
-    let json_run = kubectl_ds(&env, &["status", "agent", "-n", &env.ns, "-o", "json"]);
-    assert_eq!(json_run.code, 0, "{}", json_run.stderr);
-    let doc = parse_json(&json_run, "status -o json");
+    let json_run = env
+        .kubectl_ds()
+        .args(["status", "agent", "-n", &env.ns, "-o", "json"])
+        .run();
+    assert_eq!(json_run.code, Some(0), "{json_run}");
+    let doc = json_run.json();
     assert_eq!(doc["summary"]["desired"], 2, "{doc:#}");
     assert_eq!(doc["summary"]["ready"], 2, "{doc:#}");
     assert!(doc["currentRevision"].is_string(), "{doc:#}");
@@ -1032,22 +1045,24 @@ async fn errors_name_what_is_wrong_and_exit_with_documented_codes() {
     env.create_daemonset(daemonset("agent")).await;
     wait_counts(&env, "agent", 1, 1, 1, 0).await;
 
-    let run = kubectl_ds(&env, &["why-not", "err-node-b", "-n", &env.ns]);
-    assert_eq!(run.code, 3, "unknown node: {}\n{}", run.stdout, run.stderr);
+    let run = env
+        .kubectl_ds()
+        .args(["why-not", "err-node-b", "-n", &env.ns])
+        .run();
+    assert_eq!(run.code, Some(3), "unknown node: {run}");
     assert!(run.stderr.contains("\"err-node-b\" not found"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean err-node-a"), "{}", run.stderr);
 
-    let run = kubectl_ds(&env, &["status", "agnet", "-n", &env.ns]);
-    assert_eq!(run.code, 3, "unknown DaemonSet: {}\n{}", run.stdout, run.stderr);
+    let run = env.kubectl_ds().args(["status", "agnet", "-n", &env.ns]).run();
+    assert_eq!(run.code, Some(3), "unknown DaemonSet: {run}");
     assert!(run.stderr.contains("\"agnet\" not found"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean agent"), "{}", run.stderr);
 
-    let run = kubectl_ds(&env, &["why-not", "err-node-a", "agnet", "-n", &env.ns]);
-    assert_eq!(
-        run.code, 3,
-        "unknown DaemonSet for why-not: {}\n{}",
-        run.stdout, run.stderr
-    );
+    let run = env
+        .kubectl_ds()
+        .args(["why-not", "err-node-a", "agnet", "-n", &env.ns])
+        .run();
+    assert_eq!(run.code, Some(3), "unknown DaemonSet for why-not: {run}");
     assert!(run.stderr.contains("did you mean agent"), "{}", run.stderr);
 
     // Bad flag values: rejected by the parser, or by the option checks, before any request.
@@ -1056,8 +1071,8 @@ async fn errors_name_what_is_wrong_and_exit_with_documented_codes() {
         vec!["why-not", "err-node-a", "-o", "name"],
         vec!["status", "agent", "-l", "app in (agent"],
     ] {
-        let run = kubectl_ds(&env, &args);
-        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let run = env.kubectl_ds().args(&args).run();
+        assert_eq!(run.code, Some(2), "{run}");
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
         assert!(!run.stderr.is_empty(), "{args:?} says nothing");
     }
@@ -1121,8 +1136,8 @@ async fn snapshot_round_trip_gives_the_live_verdicts() {
     for scope in [vec!["-n", env.ns.as_str()], vec!["-A"]] {
         let mut args = vec!["snapshot"];
         args.extend(scope.iter().copied());
-        let saved = kubectl_ds(&env, &args);
-        assert_eq!(saved.code, 0, "snapshot {scope:?}: {}", saved.stderr);
+        let saved = env.kubectl_ds().args(&args).run();
+        assert_eq!(saved.code, Some(0), "snapshot {scope:?}: {saved}");
         assert!(saved.stderr.contains("saved"), "{}", saved.stderr);
         let file = dir.path().join("snap.json");
         std::fs::write(&file, &saved.stdout).expect("write snapshot");

@@ -3,9 +3,12 @@
 //! their volumes, tolerations, conditions and managedFields) is read by the binary in memory
 //! bounded by a fraction of its size, and the answer is still exact.
 
+mod support;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::process::{Command, Stdio};
+
+use support::kubectl_ds;
 
 const NODES: usize = 20_000;
 
@@ -92,38 +95,6 @@ fn write_snapshot(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
-/// Runs the binary and returns (exit code, stdout, peak resident set size in bytes). It is reaped
-/// with wait4, which std's `Child::wait` does not offer, for its resource usage.
-#[allow(clippy::zombie_processes)]
-fn run_measured(args: &[&str]) -> (i32, String, u64) {
-    let child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start kubectl-ds");
-    let pid = child.id() as libc::pid_t;
-    let reader = {
-        let mut stdout = child.stdout.expect("stdout");
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
-            text
-        })
-    };
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped (the Child handle was consumed without
-    // waiting); status and usage point to live locals.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    let stdout = reader.join().unwrap();
-    assert!(libc::WIFEXITED(status), "kubectl-ds died: status {status}");
-    (libc::WEXITSTATUS(status), stdout, usage.ru_maxrss as u64 * 1024)
-}
-
 #[test]
 fn a_huge_snapshot_is_read_in_a_fraction_of_its_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -133,19 +104,28 @@ fn a_huge_snapshot_is_read_in_a_fraction_of_its_size() {
     let file = path.to_str().unwrap();
 
     // A tainted node: not eligible, and the reason is the taint.
-    let (code, out, why_not_rss) =
-        run_measured(&["why-not", "node-4000", "agent", "-n", "infra", "--snapshot", file]);
-    assert_eq!(code, 0, "{out}");
+    let why_not = kubectl_ds()
+        .env("NO_COLOR", "1")
+        .args(["why-not", "node-4000", "agent", "-n", "infra", "--snapshot", file])
+        .run();
+    assert_eq!(why_not.code, Some(0), "{why_not}");
     assert!(
-        out.contains("not-eligible") && out.contains("taint dedicated=gpu:NoSchedule is not tolerated"),
-        "{out}"
+        why_not.stdout.contains("not-eligible")
+            && why_not
+                .stdout
+                .contains("taint dedicated=gpu:NoSchedule is not tolerated"),
+        "{why_not}"
     );
-    let (code, out, status_rss) = run_measured(&["status", "agent", "-n", "infra", "--snapshot", file]);
-    assert_eq!(code, 0, "{out}");
+    let status = kubectl_ds()
+        .env("NO_COLOR", "1")
+        .args(["status", "agent", "-n", "infra", "--snapshot", file])
+        .run();
+    assert_eq!(status.code, Some(0), "{status}");
     assert!(
-        out.contains("18000   running") && out.contains("2000    not-eligible"),
-        "{out}"
+        status.stdout.contains("18000   running") && status.stdout.contains("2000    not-eligible"),
+        "{status}"
     );
+    let (why_not_rss, status_rss) = (why_not.peak_rss, status.peak_rss);
 
     let mb = |b: u64| b as f64 / 1e6;
     eprintln!(

@@ -13,18 +13,6 @@ use support::{NodeSpec, TestEnv, daemonset, merge, wait_until};
 
 const SETTLE: Duration = Duration::from_secs(150);
 
-fn verdict(env: &TestEnv, args: &[&str]) -> Value {
-    let out = env.kubectl_ds().args(args).output().expect("run kubectl-ds");
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: no JSON ({e})\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    doc
-}
-
 fn rules(v: &Value) -> Vec<String> {
     v["reasons"]
         .as_array()
@@ -91,7 +79,11 @@ async fn why_not_names_a_host_port_held_by_another_namespace() {
     })
     .await;
 
-    let status = verdict(&env, &["status", "proxy", "-n", &env.ns, "-o", "json"]);
+    let status = env
+        .kubectl_ds()
+        .args(["status", "proxy", "-n", &env.ns, "-o", "json"])
+        .run()
+        .json();
     let from_status = &status["nodes"][0];
     assert_eq!(from_status["verdict"], "pending", "{from_status:#}");
     assert!(
@@ -102,7 +94,11 @@ async fn why_not_names_a_host_port_held_by_another_namespace() {
         rules(from_status)
     );
 
-    let why_not = verdict(&env, &["why-not", "rport-a", "-n", &env.ns, "-o", "json"]);
+    let why_not = env
+        .kubectl_ds()
+        .args(["why-not", "rport-a", "-n", &env.ns, "-o", "json"])
+        .run()
+        .json();
     let from_why_not = &why_not["items"][0];
     assert_eq!(from_why_not["verdict"], "pending", "{from_why_not:#}");
     assert_eq!(

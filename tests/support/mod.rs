@@ -2,8 +2,11 @@
 //! kube-controller-manager, kube-scheduler, kwok; see testcluster/), a fresh namespace per test,
 //! and helpers to make fake nodes and wait for the real DaemonSet controller.
 //!
-//! Tests that use the cluster fail, never skip, when it cannot start.
+//! Tests that use the cluster fail, never skip, when it cannot start. Every test runs the binary
+//! through [`run`] (`kubectl_ds()`, or `TestEnv::kubectl_ds()` for the test cluster).
 #![allow(dead_code)]
+
+mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,10 +16,14 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
-use serde_json::json;
+use serde_json::{Value, json};
+
+// Each test binary uses a part of it.
+#[allow(unused_imports)]
+pub use run::{Finished, KubectlDs, Running, kubectl_ds};
 
 pub struct TestCluster {
     pub dir: PathBuf,
@@ -279,15 +286,11 @@ impl TestEnv {
         }
     }
 
-    /// Runs the kubectl-ds binary against this cluster.
-    pub fn kubectl_ds(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::cargo_bin("kubectl-ds").expect("kubectl-ds binary");
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-            .env("KUBECONFIG", &self.cluster.kubeconfig)
-            .arg("--request-timeout=20s");
-        c
+    /// kubectl-ds against this cluster, each request bounded at 20 s.
+    pub fn kubectl_ds(&self) -> KubectlDs {
+        kubectl_ds()
+            .kubeconfig(&self.cluster.kubeconfig)
+            .arg("--request-timeout=20s")
     }
 }
 
@@ -327,6 +330,14 @@ impl NodeSpec {
     }
 }
 
+/// The images of the `agent` container the tests roll out; [`daemonset`] starts at the first.
+pub const AGENT_V1: &str = "registry.example/agent:1.0";
+pub const AGENT_V2: &str = "registry.example/agent:2.0";
+pub const AGENT_V3: &str = "registry.example/agent:3.0";
+
+/// Where `pause` records the update strategy it replaced.
+pub const PAUSE_ANNOTATION: &str = "kubectl-ds/paused-update-strategy";
+
 /// A minimal DaemonSet body; tests add selectors, tolerations and the like with `merge`.
 pub fn daemonset(name: &str) -> serde_json::Value {
     json!({
@@ -338,7 +349,7 @@ pub fn daemonset(name: &str) -> serde_json::Value {
             "template": {
                 "metadata": {"labels": {"app": name}},
                 "spec": {
-                    "containers": [{"name": "agent", "image": "registry.example/agent:1.0",
+                    "containers": [{"name": "agent", "image": AGENT_V1,
                                     "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
                     "terminationGracePeriodSeconds": 0
                 }
@@ -389,11 +400,7 @@ pub async fn pods_by_node(env: &TestEnv, ds: &str) -> BTreeMap<String, Vec<Pod>>
 /// Merge-patches a DaemonSet (RFC 7386), as a concurrent user or the test's own setup would.
 pub async fn patch_daemonset(env: &TestEnv, name: &str, patch: serde_json::Value) -> DaemonSet {
     env.daemonsets()
-        .patch(
-            name,
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(patch),
-        )
+        .patch(name, &PatchParams::default(), &Patch::Merge(patch))
         .await
         .expect("patch daemonset")
 }
@@ -425,6 +432,39 @@ pub async fn wait_rolled_out(env: &TestEnv, name: &str, n: i32) -> DaemonSet {
     ds
 }
 
+/// Creates the nodes (names only), then the DaemonSet `body`, and waits until the controller has
+/// rolled it out on every one of them.
+pub async fn create_rolled_out(env: &TestEnv, nodes: &[&str], body: Value) -> DaemonSet {
+    for node in nodes {
+        env.create_node(NodeSpec::new(node)).await;
+    }
+    let name = body["metadata"]["name"]
+        .as_str()
+        .expect("the DaemonSet body has a name")
+        .to_string();
+    env.create_daemonset(body).await;
+    wait_rolled_out(env, &name, nodes.len() as i32).await
+}
+
+/// Sets the image of the `agent` container as `kubectl set image` does (a strategic merge patch:
+/// containers merge by name); with a change cause, which the new revision copies.
+pub async fn set_image(env: &TestEnv, name: &str, image: &str, cause: Option<&str>) -> DaemonSet {
+    let mut patch =
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}});
+    if let Some(cause) = cause {
+        patch["metadata"] = json!({"annotations": {"kubernetes.io/change-cause": cause}});
+    }
+    env.daemonsets()
+        .patch(name, &PatchParams::default(), &Patch::Strategic(patch))
+        .await
+        .expect("set image")
+}
+
+/// The DaemonSet's update strategy, as JSON.
+pub fn update_strategy(ds: &DaemonSet) -> Value {
+    serde_json::to_value(ds.spec.as_ref().unwrap().update_strategy.as_ref().unwrap()).unwrap()
+}
+
 /// The container image of every pod of a DaemonSet (sorted).
 pub async fn pod_images(env: &TestEnv, name: &str) -> Vec<String> {
     let mut images: Vec<String> = pods_by_node(env, name)
@@ -442,13 +482,6 @@ pub async fn pod_images(env: &TestEnv, name: &str) -> Vec<String> {
     images
 }
 
-/// What a finished kubectl-ds run printed.
-pub struct Finished {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
 /// Runs kubectl-ds with the write-path test hook (KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE): once the
 /// command has read the object and computed its write, and announced that on stderr, `edit` runs;
 /// then the command sends its write.
@@ -457,52 +490,17 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    use std::io::BufRead;
     const HOOK: &str = "KUBECTL_DS_TEST_PAUSE_BEFORE_WRITE";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("KUBECONFIG", &env.cluster.kubeconfig)
-        .env(HOOK, "5000")
-        .arg("--request-timeout=20s")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start kubectl-ds");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line.clone());
-            all.push_str(&line);
-            all.push('\n');
+    let mut running = env.kubectl_ds().env(HOOK, "5000").args(args).start();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !running.stderr().contains(HOOK) {
+        if !running.is_running() || Instant::now() > deadline {
+            panic!("never reached its write: {}", running.kill());
         }
-        all
-    });
-    loop {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line.contains(HOOK) => break,
-            Ok(_) => continue,
-            Err(_) => {
-                let out = child.wait_with_output().expect("wait");
-                panic!(
-                    "kubectl-ds {args:?} never reached its write; stdout:\n{}\nstderr:\n{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    reader.join().unwrap_or_default()
-                );
-            }
-        }
+        std::thread::sleep(Duration::from_millis(20));
     }
     edit().await;
-    let out = child.wait_with_output().expect("wait for kubectl-ds");
-    Finished {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: reader.join().unwrap_or_default(),
-    }
+    running.finish()
 }
 
 /// A small deterministic PRNG (splitmix64) for the seeded differential tests.
