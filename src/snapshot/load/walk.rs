@@ -201,7 +201,7 @@ fn daemonset_pods(
 ) -> Fast<Vec<Pod>> {
     let owners = need.daemonset_uids(snapshot);
     let belongs = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
-    let (mut pods, named): (Vec<(usize, Pod)>, Vec<(usize, Pod)>) =
+    let (mut pods, named): (Vec<Placed>, Vec<Placed>) =
         order.into_iter().zip(kept).partition(|(_, p)| belongs(p));
     let (theirs, others): (Vec<Later<'_>>, Vec<Later<'_>>) = later
         .into_iter()
@@ -224,6 +224,9 @@ fn daemonset_pods(
     Ok(pods.into_iter().map(|(_, p)| p).collect())
 }
 
+/// A pod and its position in the input.
+type Placed = (usize, Pod);
+
 /// A pod passed over that `status DS` may still need: where it is, its DaemonSet's uid, its node.
 /// The uid and node are copied: reading them from the input later would bring its pages back.
 struct Later<'a> {
@@ -234,22 +237,13 @@ struct Later<'a> {
 }
 
 /// Kept items on their way to be typed, in input order.
+#[derive(Default)]
 struct Batch<'a> {
     items: Vec<Entry<'a>>,
     /// The size of the items in the input.
     bytes: usize,
     /// Input the walk is done with: once these items are typed, its pages can go.
     release: Option<(&'a Bytes, Range<usize>)>,
-}
-
-impl Default for Batch<'_> {
-    fn default() -> Self {
-        Batch {
-            items: Vec::new(),
-            bytes: 0,
-            release: None,
-        }
-    }
 }
 
 /// One kept item of a batch.
