@@ -383,6 +383,31 @@ def measure_size(ctx, n, args, ds_bin):
     with open(path, "w") as f:
         subprocess.run([ds_bin, "snapshot", "-A"], env=env, stdout=f, stderr=subprocess.DEVNULL, check=True)
     snapshots["kubectl ds snapshot"] = path
+    # The same objects in the other shapes a snapshot comes in: one line (as `kubectl get -o json`
+    # piped through `jq -c` is, or a program's own dump) and pretty, each with and without
+    # managedFields, and YAML (`kubectl get -o yaml`).
+    with open(snapshots["kubectl get -o json"]) as f:
+        data = json.load(f)
+    path = os.path.join(work, "compact-managed-fields.json")
+    with open(path, "w") as f:
+        json.dump(data, f, separators=(",", ":"))
+    snapshots["compact, with managedFields"] = path
+    for item in data.get("items", []):
+        item.get("metadata", {}).pop("managedFields", None)
+    path = os.path.join(work, "compact.json")
+    with open(path, "w") as f:
+        json.dump(data, f, separators=(",", ":"))
+    snapshots["compact, no managedFields"] = path
+    path = os.path.join(work, "pretty.json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=4)
+    snapshots["pretty, no managedFields"] = path
+    del data
+    path = os.path.join(work, "kubectl-get.yaml")
+    with open(path, "w") as f:
+        subprocess.run([k, "get", "nodes,ds,pods,controllerrevisions,events", "-A", "-o", "yaml"],
+                       env=env, stdout=f, check=True)
+    snapshots["kubectl get -o yaml"] = path
 
     variants = lambda ours, theirs: {  # noqa: E731
         "kubectl-ds": [[ds_bin, *ours]],
@@ -417,11 +442,18 @@ def measure_size(ctx, n, args, ds_bin):
     # controllers' resyncs, which grow with N) does not take the machine's cores from either side.
     with paused(ctx):
         for label, path in snapshots.items():
-            py = [sys.executable, "-c", f"import json; json.load(open({path!r}))"]
+            if path.endswith(".yaml"):
+                # YAML against Python's YAML reader with libyaml, the fastest it has.
+                py = [sys.executable, "-c",
+                      f"import yaml; yaml.load(open({path!r}), Loader=yaml.CSafeLoader)"]
+                compared = "Python's `yaml.load` (libyaml) of the file"
+            else:
+                py = [sys.executable, "-c", f"import json; json.load(open({path!r}))"]
+                compared = "Python's `json.load` of the file"
             row(f"why-not NODE --snapshot ({label})", ["why-not", node, "--snapshot", path], [py],
-                "Python's `json.load` of the file", file=label)
+                compared, file=label)
             row(f"status DS --snapshot ({label})", ["status", ds, "-n", ns, "--snapshot", path], [py],
-                "Python's `json.load` of the file", file=label)
+                compared, file=label)
     if args.keep_snapshots:
         os.makedirs(args.keep_snapshots, exist_ok=True)
         for label, path in snapshots.items():

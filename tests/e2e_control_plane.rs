@@ -62,6 +62,31 @@ async fn failure_stages_make_pods_unready_and_nodes_not_ready() {
         },
     )
     .await;
+    // The API shows the taint before the controller's node cache may hold it (on a busy machine
+    // by seconds): a probe DaemonSet, made anew until the controller counts the node out, shows
+    // that it does.
+    support::wait_until(
+        "the DaemonSet controller to see stages-b's taint",
+        Duration::from_secs(90),
+        || async {
+            env.create_daemonset(daemonset("probe")).await;
+            let seen = env
+                .wait_daemonset("probe", Duration::from_secs(30), |_| true)
+                .await;
+            let counted_out = seen
+                .status
+                .as_ref()
+                .is_some_and(|s| s.desired_number_scheduled == 1);
+            let gone = env.daemonsets().delete("probe", &Default::default()).await;
+            gone.expect("delete the probe DaemonSet");
+            support::wait_until("the probe to be gone", Duration::from_secs(30), || async {
+                env.daemonsets().get_opt("probe").await.ok().flatten().is_none()
+            })
+            .await;
+            counted_out
+        },
+    )
+    .await;
     env.create_daemonset(merge(
         daemonset("crashy"),
         json!({"spec": {"template": {"metadata": {"labels": {"kubectl-ds.test/stage": "crash-loop"}}}}}),

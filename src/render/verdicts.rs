@@ -124,20 +124,30 @@ impl<'a> VerdictList<'a> {
 
 /// Per-node coverage grouped by verdict and reason, node names listed when few.
 pub fn coverage_table(verdicts: &[Verdict], style: Style, max_names: usize) -> String {
-    let mut groups: BTreeMap<(VerdictKind, String, Action), Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<(VerdictKind, String, Action), Vec<&Verdict>> = BTreeMap::new();
     for v in verdicts {
         groups
             .entry((v.verdict, group_reason(v), v.next.action))
             .or_default()
-            .push(&v.node);
+            .push(v);
     }
     let rows = groups
         .into_iter()
-        .map(|((kind, reason, action), nodes)| {
+        .map(|((kind, generic_reason, action), nodes)| {
+            // A group of one node says its own names; only a shared reason needs `<pod>`.
+            let reason = match nodes.as_slice() {
+                [one] => one
+                    .reasons
+                    .iter()
+                    .map(|r| r.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => generic_reason,
+            };
             let mut names = nodes
                 .iter()
                 .take(max_names)
-                .copied()
+                .map(|v| v.node.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
             if nodes.len() > max_names {

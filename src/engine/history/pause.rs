@@ -104,7 +104,13 @@ pub fn pause_state(ds: &DaemonSet) -> PauseState {
 /// strategy in words, as status, pause, resume and the rollout watch all say it.
 pub fn describe_strategy(strategy: &Value) -> String {
     let kind = strategy_type(strategy);
-    let Some(ru) = strategy.get("rollingUpdate").and_then(Value::as_object) else {
+    // Under OnDelete the controller reads no rollingUpdate values: showing left-over ones would
+    // suggest a budget that does not apply.
+    let Some(ru) = strategy
+        .get("rollingUpdate")
+        .and_then(Value::as_object)
+        .filter(|_| kind != ON_DELETE)
+    else {
         return kind.to_string();
     };
     let show = |v: &Value| match v {
@@ -346,6 +352,8 @@ mod tests {
             "RollingUpdate (maxUnavailable 10%, maxSurge 0)"
         );
         assert_eq!(describe_strategy(&json!({"type": "OnDelete"})), "OnDelete");
+        let left_over = json!({"type": "OnDelete", "rollingUpdate": {"maxUnavailable": 2, "maxSurge": 0}});
+        assert_eq!(describe_strategy(&left_over), "OnDelete");
         let ds: DaemonSet =
             serde_json::from_value(json!({"metadata": {}, "spec": {"selector": {}, "template": {}}}))
                 .unwrap();
