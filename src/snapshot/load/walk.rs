@@ -195,37 +195,49 @@ fn read(inputs: &[&Bytes], need: &Need, release_every: usize) -> Fast<Snapshot> 
 fn daemonset_pods(
     need: &Need,
     snapshot: &Snapshot,
-    kept: Vec<Pod>,
-    order: Vec<usize>,
+    mut pods: Vec<Pod>,
+    mut order: Vec<usize>,
     later: Vec<Later<'_>>,
 ) -> Fast<Vec<Pod>> {
     let owners = need.daemonset_uids(snapshot);
     let belongs = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
-    let (mut pods, named): (Vec<Placed>, Vec<Placed>) =
-        order.into_iter().zip(kept).partition(|(_, p)| belongs(p));
+    // Pods are big: they are narrowed in place, never copied into new lists.
     let (theirs, others): (Vec<Later<'_>>, Vec<Later<'_>>) = later
         .into_iter()
         .partition(|l| l.owner.as_deref().is_some_and(|u| owners.contains(u)));
+    let mut added = Vec::new();
     for l in theirs {
-        pods.push((l.sequence, typed_item(l.raw, Target::Pod, Some(Scope::Unread))?));
+        added.push((l.sequence, typed_item(l.raw, Target::Pod, Some(Scope::Unread))?));
     }
-    let pending = pending_nodes(pods.iter().map(|(_, p)| p));
+    let own = pods
+        .iter()
+        .filter(|p| belongs(p))
+        .chain(added.iter().map(|(_, p)| p));
+    let pending = pending_nodes(own);
+    // Kept by their controller's name but another DaemonSet's: neighbours all the same.
+    let keep: Vec<bool> = pods
+        .iter()
+        .map(|p| belongs(p) || super::node_name(p).is_some_and(|n| pending.contains(n)))
+        .collect();
+    let mut flags = keep.iter();
+    pods.retain(|_| flags.next().copied().unwrap_or(false));
+    let mut flags = keep.iter();
+    order.retain(|_| flags.next().copied().unwrap_or(false));
     if !pending.is_empty() {
-        let on_pending = |node: Option<&str>| node.is_some_and(|n| pending.contains(n));
-        // Kept by their controller's name, but another DaemonSet's: neighbours all the same.
-        pods.extend(named.into_iter().filter(|(_, p)| on_pending(super::node_name(p))));
         for l in others {
-            if on_pending(l.node.as_deref()) {
-                pods.push((l.sequence, typed_item(l.raw, Target::Pod, Some(Scope::Unread))?));
+            if l.node.as_deref().is_some_and(|n| pending.contains(n)) {
+                added.push((l.sequence, typed_item(l.raw, Target::Pod, Some(Scope::Unread))?));
             }
         }
     }
-    pods.sort_by_key(|(sequence, _)| *sequence);
-    Ok(pods.into_iter().map(|(_, p)| p).collect())
+    if added.is_empty() {
+        return Ok(pods);
+    }
+    // Rare: pods found at the end go where they stood in the input.
+    let mut placed: Vec<(usize, Pod)> = order.into_iter().zip(pods).chain(added).collect();
+    placed.sort_by_key(|(sequence, _)| *sequence);
+    Ok(placed.into_iter().map(|(_, p)| p).collect())
 }
-
-/// A pod and its position in the input.
-type Placed = (usize, Pod);
 
 /// A pod passed over that `status DS` may still need: where it is, its DaemonSet's uid, its node.
 /// The uid and node are copied: reading them from the input later would bring its pages back.
