@@ -1,6 +1,8 @@
 //! Connecting to the cluster the way kubectl does, and turning API failures into errors that say
 //! what to do.
 
+use std::time::Duration;
+
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
@@ -50,7 +52,7 @@ pub async fn connect(c: &Connection) -> Result<Cluster> {
             )
         })?,
     };
-    build(config, c)
+    build(config, c).await
 }
 
 fn config_error(e: kube::config::KubeconfigError) -> Error {
@@ -58,7 +60,7 @@ fn config_error(e: kube::config::KubeconfigError) -> Error {
         .with_hint("check --context/--cluster/--user against `kubectl config get-contexts`")
 }
 
-fn build(mut config: Config, c: &Connection) -> Result<Cluster> {
+async fn build(mut config: Config, c: &Connection) -> Result<Cluster> {
     if let Some(user) = &c.as_user {
         config.auth_info.impersonate = Some(user.clone());
     }
@@ -78,18 +80,105 @@ fn build(mut config: Config, c: &Connection) -> Result<Cluster> {
     }
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("cannot build a client for {server}: {e}"),
-        )
-        .with_hint("check the kubeconfig's certificate and credential settings")
-    })?;
+    let plugin = config.auth_info.exec.as_ref().and_then(|e| e.command.clone());
+    let wait = c.request_timeout.unwrap_or(EXEC_PLUGIN_WAIT);
+    // Building the client runs the kubeconfig's exec credential plugin, if it names one: on a
+    // thread of its own, so that one that hangs is given up on after `wait`.
+    let made = tokio::task::spawn_blocking(move || Client::try_from(config));
+    let client = match tokio::time::timeout(wait, made).await {
+        Err(_) => return Err(plugin_hangs(plugin.as_deref(), wait)),
+        Ok(Err(e)) => {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("cannot build a client for {server}: {e}"),
+            ));
+        }
+        Ok(Ok(made)) => made.map_err(|e| client_error(e, plugin.as_deref(), &server))?,
+    };
     Ok(Cluster {
         client,
         default_namespace,
         server,
     })
+}
+
+/// How long the exec credential plugin of a kubeconfig may take when `--request-timeout` does not
+/// say: enough for a login that asks for nothing, not forever for one that hangs.
+pub const EXEC_PLUGIN_WAIT: Duration = Duration::from_secs(60);
+
+/// The plugin named as the kubeconfig names it: the command only, never its arguments or
+/// environment (they may carry secrets).
+fn plugin_name(plugin: Option<&str>) -> String {
+    format!("`{}`", plugin.unwrap_or("(no command)"))
+}
+
+fn plugin_hangs(plugin: Option<&str>, wait: Duration) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "the kubeconfig's exec credential plugin {} did not answer within {}s",
+            plugin_name(plugin),
+            wait.as_secs()
+        ),
+    )
+    .with_hint("run the plugin yourself to see where it waits (a login prompt, a network call); give it longer with --request-timeout")
+}
+
+/// Why the client could not be built. An exec credential plugin's output is never shown: it is
+/// where the plugin puts the credential, and kube's own message quotes it whole, with the
+/// plugin's environment.
+fn client_error(e: kube::Error, plugin: Option<&str>, server: &str) -> Error {
+    use kube::client::AuthError;
+    let kube::Error::Auth(auth) = &e else {
+        return Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot build a client for {server}: {e}"),
+        )
+        .with_hint("check the kubeconfig's certificate and credential settings");
+    };
+    let plugin = plugin_name(plugin);
+    match auth {
+        AuthError::AuthExecStart(io) => Error::new(
+            ErrorKind::Unauthorized,
+            format!("cannot start the kubeconfig's exec credential plugin {plugin}: {io}"),
+        )
+        .with_hint("install it or fix its path in the kubeconfig (users[].user.exec.command)"),
+        AuthError::AuthExecRun { out, .. } => Error::new(
+            ErrorKind::Unauthorized,
+            format!(
+                "the kubeconfig's exec credential plugin {plugin} failed ({}); what it printed on stdout is not shown, as that is where a credential goes",
+                out.status
+            ),
+        )
+        .with_hint("run the plugin yourself to see why (an expired login is the usual reason), then try again"),
+        AuthError::AuthExecParse(_) => Error::new(
+            ErrorKind::Unauthorized,
+            format!(
+                "the kubeconfig's exec credential plugin {plugin} printed something that is not an ExecCredential (client.authentication.k8s.io); it is not shown, as it may hold a credential"
+            ),
+        )
+        .with_hint("check the plugin's version against the kubeconfig's exec apiVersion, or run it yourself"),
+        AuthError::MissingCommand => Error::new(
+            ErrorKind::InvalidInput,
+            "the kubeconfig's exec credential plugin has no command",
+        )
+        .with_hint("set users[].user.exec.command in the kubeconfig"),
+        _ => Error::new(
+            ErrorKind::Unauthorized,
+            format!("cannot get credentials for {server}: {}", auth_summary(auth)),
+        )
+        .with_hint("check the kubeconfig's credential settings"),
+    }
+}
+
+/// An auth error's own message, unless it may quote a plugin's output.
+fn auth_summary(e: &kube::client::AuthError) -> String {
+    let text = e.to_string();
+    if text.contains("exec") {
+        "the credential plugin failed".to_string()
+    } else {
+        text
+    }
 }
 
 /// What a request was doing, for error messages: "list", "daemonsets", "in namespace x".

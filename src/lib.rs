@@ -72,7 +72,10 @@ pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
             ));
         }
     };
-    match runtime.block_on(cmd::run(cli)) {
+    let result = runtime.block_on(cmd::run(cli));
+    // A blocking task may still run (an exec credential plugin given up on): do not wait for it.
+    runtime.shutdown_background();
+    match result {
         Ok(Outcome::Fine) => ExitCode::from(error::exit::OK),
         Ok(Outcome::NotFine) => ExitCode::from(error::exit::NOT_FINE),
         Err(e) => report(&e),

@@ -347,3 +347,71 @@ async fn tls_is_verified_unless_insecure_skip_tls_verify_is_given() {
     assert!(matches!(insecure.code, Some(0 | 1)), "{insecure}");
     assert!(insecure.stdout.contains("agent"), "{insecure}");
 }
+
+/// An exec credential plugin that hangs, fails or prints something that is not an
+/// ExecCredential: each ends the command in bounded time with exit 3 and a message naming the
+/// plugin's command, and nothing it printed on stdout (where credentials go) reaches the output,
+/// at any verbosity.
+#[tokio::test]
+async fn misbehaving_exec_plugins_end_in_bounded_time_naming_the_plugin_and_nothing_it_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "kds-exec-secret-4f1c9a7e2b8d6035a1c4e9f7b2d8a6c3";
+    let plugins = [
+        // (name, script, what the message says)
+        (
+            "hangs",
+            "#!/bin/sh\nsleep 30\n".to_string(),
+            "did not answer within 3s",
+        ),
+        (
+            "fails",
+            format!(
+                "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{secret}\"}}}}'\necho 'error: your login expired' >&2\nexit 1\n"
+            ),
+            "failed (exit status: 1)",
+        ),
+        (
+            "malformed",
+            format!(
+                "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"status\":{{\"token\":{secret}'\n"
+            ),
+            "printed something that is not an ExecCredential",
+        ),
+    ];
+    for (name, script, says) in plugins {
+        let plugin = dir.path().join(format!("plugin-{name}.sh"));
+        std::fs::write(&plugin, script).unwrap();
+        std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let user = format!(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      \
+             args: [\"--password={secret}\"]\n      env: [{{name: PLUGIN_SECRET, value: \"{secret}\"}}]\n      \
+             interactiveMode: Never\n",
+            plugin.display()
+        );
+        let config = kubeconfig(dir.path(), &format!("{name}.yaml"), None, "", &user);
+        for verbosity in ["-v", "-vvv"] {
+            let run = kubectl_ds()
+                .kubeconfig(&config)
+                .env("NO_COLOR", "1")
+                .args(["status", "-A", "--request-timeout=3s", verbosity])
+                .timeout(Duration::from_secs(60))
+                .run();
+            assert_eq!(run.code, Some(3), "{name}: {run}");
+            assert!(
+                run.elapsed < Duration::from_secs(20),
+                "{name}: a bounded wait: {run}"
+            );
+            assert!(
+                run.stderr
+                    .contains(&format!("exec credential plugin `{}`", plugin.display()))
+                    && run.stderr.contains(says),
+                "{name}: {run}"
+            );
+            assert_no_secret(
+                &run,
+                &[("plugin's output, arguments or environment", secret.to_string())],
+                name,
+            );
+        }
+    }
+}
