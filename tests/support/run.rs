@@ -199,6 +199,14 @@ impl Running {
         self.collect()
     }
 
+    /// Sends a signal (`libc::SIGINT`, `libc::SIGTERM`, ...) to the command, if it still runs.
+    pub fn signal(&mut self, signal: i32) {
+        if self.is_running() {
+            // SAFETY: kill(2) on the pid of our own child, which has not been reaped.
+            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        }
+    }
+
     /// Kills the command now (if it still runs) and returns what it printed.
     pub fn kill(mut self) -> Finished {
         if self.ended.is_none() {
