@@ -131,8 +131,8 @@ pub struct StatusArgs {
     /// The DaemonSet to show per-node coverage for
     pub daemonset: Option<String>,
     /// Read cluster state from a snapshot file or folder instead of the cluster (- for stdin)
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<String>,
+    #[arg(long, value_name = "FILE", value_parser = snapshot_arg)]
+    pub snapshot: Option<crate::snapshot::Source>,
 }
 
 #[derive(Debug, Args)]
@@ -145,8 +145,8 @@ pub struct WhyNotArgs {
     #[arg(long)]
     pub explain: bool,
     /// Read cluster state from a snapshot file or folder instead of the cluster (- for stdin)
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<String>,
+    #[arg(long, value_name = "FILE", value_parser = snapshot_arg)]
+    pub snapshot: Option<crate::snapshot::Source>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +225,15 @@ fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
     crate::options::parse_duration("", text).map_err(|_| {
         "expected a duration such as 30s, 5m or 1h30m (or a whole number of seconds)".to_string()
     })
+}
+
+/// Where a snapshot is read from: `-` is standard input, anything else a path (whether it can be
+/// read is told when it is read).
+fn snapshot_arg(text: &str) -> Result<crate::snapshot::Source, String> {
+    if text.is_empty() {
+        return Err("expected a snapshot file, a folder, or - for standard input".to_string());
+    }
+    Ok(crate::snapshot::parse_source(text))
 }
 
 /// A label selector, checked when the command line is read; kept as typed for list requests.

@@ -387,6 +387,11 @@ fn bad_flag_values_are_usage_errors_before_any_io() {
         ),
         (&["status", "-l", "app in (agent"], "invalid label selector"),
         (&["why-not", "node-1", "-o", "xml"], "invalid value"),
+        (
+            &["why-not", "node-1", "--snapshot", ""],
+            "expected a snapshot file",
+        ),
+        (&["status", "agent", "--snapshot="], "expected a snapshot file"),
     ];
     for (args, says) in cases {
         let out = assert_cmd::Command::cargo_bin("kubectl-ds")

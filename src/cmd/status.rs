@@ -17,7 +17,7 @@ use crate::options::{Options, Scope};
 use crate::render::table::Style;
 use crate::render::{self, machine, verdicts};
 use crate::snapshot::load::{Need, load_for};
-use crate::snapshot::{Snapshot, load, parse_source};
+use crate::snapshot::{Snapshot, load};
 
 pub async fn run(opts: &Options, args: &StatusArgs) -> Result<Outcome> {
     use OutputFormat::*;
@@ -37,7 +37,7 @@ pub async fn run(opts: &Options, args: &StatusArgs) -> Result<Outcome> {
             overview(opts, &refs, cluster.namespace(&opts.scope).map(str::to_string))
         }
         (None, Some(file)) => {
-            let snapshot = load(&parse_source(file))?;
+            let snapshot = load(file)?;
             let filter = Filter {
                 namespace: snapshot_namespace(opts),
                 name: None,
@@ -51,8 +51,8 @@ pub async fn run(opts: &Options, args: &StatusArgs) -> Result<Outcome> {
                 namespace: snapshot_namespace(opts),
                 name: name.clone(),
             };
-            let snapshot = load_for(&parse_source(file), &need)?;
-            require_nodes(&snapshot, file)?;
+            let snapshot = load_for(file, &need)?;
+            require_nodes(&snapshot, &file.to_string())?;
             let filter = Filter {
                 namespace: snapshot_namespace(opts),
                 name: Some(name.clone()),

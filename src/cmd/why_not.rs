@@ -16,7 +16,6 @@ use crate::options::{Options, Scope};
 use crate::render::table::Style;
 use crate::render::{machine, verdicts};
 use crate::snapshot::load::{Need, load_for};
-use crate::snapshot::parse_source;
 
 pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
     use OutputFormat::*;
@@ -25,8 +24,8 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
 
     let (mut snapshot, filter, cluster) = match &args.snapshot {
         Some(file) => {
-            let mut snapshot = load_for(&parse_source(file), &Need::Node(args.node.clone()))?;
-            require_nodes(&snapshot, file)?;
+            let mut snapshot = load_for(file, &Need::Node(args.node.clone()))?;
+            require_nodes(&snapshot, &file.to_string())?;
             snapshot.partial = true;
             let namespace = match &opts.scope {
                 Scope::Namespace(ns) => Some(ns.clone()),
@@ -78,7 +77,7 @@ pub async fn run(opts: &Options, args: &WhyNotArgs) -> Result<Outcome> {
     // of the node's pods is outdated under RollingUpdate (only mid-rollout).
     if snapshot.partial && found.iter().any(|v| v.next.action == Action::Unknown) {
         match (&args.snapshot, &cluster) {
-            (Some(file), _) => snapshot = load_for(&parse_source(file), &Need::Everything)?,
+            (Some(file), _) => snapshot = load_for(file, &Need::Everything)?,
             (None, Some(cluster)) => {
                 let wanted: Vec<&DaemonSet> = found
                     .iter()
