@@ -374,6 +374,36 @@ mod tests {
     }
 
     #[test]
+    fn a_node_tainted_not_ready_mid_rollout_still_holds_it_up_with_its_pod() {
+        // Once the node lifecycle controller taints the NotReady node, the node is no longer
+        // desired, but its pod stays and the status still counts it: it is named, not dropped.
+        let d = ds(rolling(), 2, status(2, 1, 1, 0, 0));
+        let mut n1 = node("n1", false);
+        n1.spec = serde_json::from_value(json!({"taints": [
+            {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]}))
+        .unwrap();
+        let p = evaluate(
+            &view(vec![n1.clone()], vec![pod("a", "n1", 2, "crash")]),
+            &d,
+            now(),
+        );
+        assert_eq!(p.holdups.len(), 1, "{:#?}", p.holdups);
+        assert!(
+            p.holdups[0].summary().contains("node n1 is NotReady"),
+            "{}",
+            p.holdups[0].summary()
+        );
+        assert_eq!(p.updated_available, 0);
+        // Another rule that keeps the node out (a taint of the user's) does not make its pod a
+        // holdup: the node is out of the rollout for good.
+        n1.spec = serde_json::from_value(json!({"taints": [
+            {"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}))
+        .unwrap();
+        let p = evaluate(&view(vec![n1], vec![pod("a", "n1", 2, "crash")]), &d, now());
+        assert!(p.holdups.is_empty(), "{:#?}", p.holdups);
+    }
+
+    #[test]
     fn min_ready_seconds_delays_availability() {
         let mut d = ds(rolling(), 2, status(2, 1, 1, 1, 0));
         d.spec.as_mut().unwrap().min_ready_seconds = Some(30);

@@ -255,13 +255,19 @@ pub fn evaluate(view: &Snapshot, ds: &DaemonSet, now: Timestamp) -> Progress {
         let mut nodes: Vec<&Node> = view.nodes.iter().collect();
         nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         for node in nodes {
-            if !node_should_run_daemon_pod(node, ds).should_run {
-                continue;
-            }
             let name = node.metadata.name.as_deref().unwrap_or("");
             let pods: Vec<&Pod> = index.pods_for(ds, name).to_vec();
+            let desired = node_should_run_daemon_pod(node, ds).should_run;
+            // A node that went NotReady or unreachable mid-rollout carries the node lifecycle
+            // controller's NoSchedule taint and stops being desired, but its pod stays, and the
+            // DaemonSet's status goes on counting it until the controller's next sync: it still
+            // holds the rollout up, and says why (the node is NotReady).
+            if !desired && (pods.is_empty() || !lost_node(node)) {
+                continue;
+            }
             match ctx.node(name, Some(node), &pods) {
-                NodeOutcome::Done => updated_available += 1,
+                NodeOutcome::Done if desired => updated_available += 1,
+                NodeOutcome::Done => {}
                 NodeOutcome::Held(h) => holdups.push(h),
             }
         }
@@ -276,6 +282,15 @@ pub fn evaluate(view: &Snapshot, ds: &DaemonSet, now: Timestamp) -> Progress {
     progress.holdups = holdups;
     progress.warnings = warnings;
     progress
+}
+
+/// Whether the node carries the taint the node lifecycle controller puts on a NotReady or
+/// unreachable node.
+fn lost_node(node: &Node) -> bool {
+    node.spec
+        .iter()
+        .flat_map(|s| s.taints.iter().flatten())
+        .any(|t| t.key == "node.kubernetes.io/not-ready" || t.key == "node.kubernetes.io/unreachable")
 }
 
 /// The hash of the newest pod made from the current template (when the ControllerRevisions are not
