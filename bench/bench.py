@@ -371,8 +371,8 @@ def measure_size(ctx, n, args, ds_bin):
     ns, ds = STATUS_DS
     load_before, others = loadavg(), other_clusters(ctx["dir"])
     work = tempfile.mkdtemp(prefix="kubectl-ds-bench-snap.")
-    # The snapshot as the error messages tell users to make it (managedFields and all), and the
-    # one `kubectl ds snapshot` writes (without managedFields).
+    # The snapshot as the error messages tell users to make it (kubectl leaves managedFields out),
+    # and the one `kubectl ds snapshot` writes.
     snapshots = {}
     path = os.path.join(work, "kubectl-get.json")
     with open(path, "w") as f:
@@ -385,8 +385,14 @@ def measure_size(ctx, n, args, ds_bin):
     snapshots["kubectl ds snapshot"] = path
     # The same objects in the other shapes a snapshot comes in: one line (as `kubectl get -o json`
     # piped through `jq -c` is, or a program's own dump) and pretty, each with and without
-    # managedFields, and YAML (`kubectl get -o yaml`).
-    with open(snapshots["kubectl get -o json"]) as f:
+    # managedFields (kubectl leaves them out unless asked with --show-managed-fields), and YAML
+    # (`kubectl get -o yaml`).
+    path = os.path.join(work, "pretty-managed-fields.json")
+    with open(path, "w") as f:
+        subprocess.run([k, "get", "nodes,ds,pods,controllerrevisions,events", "-A", "-o", "json",
+                        "--show-managed-fields"], env=env, stdout=f, check=True)
+    snapshots["pretty, with managedFields"] = path
+    with open(path) as f:
         data = json.load(f)
     path = os.path.join(work, "compact-managed-fields.json")
     with open(path, "w") as f:
@@ -398,10 +404,6 @@ def measure_size(ctx, n, args, ds_bin):
     with open(path, "w") as f:
         json.dump(data, f, separators=(",", ":"))
     snapshots["compact, no managedFields"] = path
-    path = os.path.join(work, "pretty.json")
-    with open(path, "w") as f:
-        json.dump(data, f, indent=4)
-    snapshots["pretty, no managedFields"] = path
     del data
     path = os.path.join(work, "kubectl-get.yaml")
     with open(path, "w") as f:
