@@ -287,10 +287,11 @@ pub fn evaluate(view: &Snapshot, ds: &DaemonSet, now: Timestamp) -> Progress {
 /// Whether the node carries the taint the node lifecycle controller puts on a NotReady or
 /// unreachable node.
 fn lost_node(node: &Node) -> bool {
+    use crate::engine::tolerations::{TAINT_NOT_READY, TAINT_UNREACHABLE};
     node.spec
         .iter()
         .flat_map(|s| s.taints.iter().flatten())
-        .any(|t| t.key == "node.kubernetes.io/not-ready" || t.key == "node.kubernetes.io/unreachable")
+        .any(|t| t.key == TAINT_NOT_READY || t.key == TAINT_UNREACHABLE)
 }
 
 /// The hash of the newest pod made from the current template (when the ControllerRevisions are not
