@@ -156,26 +156,39 @@ def kubectl(ctx, *args, input=None, timeout=600):
     return out.stdout
 
 
+# Peak RSS is read by GNU time, not by this script's own wait4: a child forked from this Python
+# process inherits its resident size as the starting peak (Linux keeps the high-water mark across
+# exec), so wait4 here would count the benchmark's own memory, about 20 MB, in every command.
+# GNU time forks from a process of about 2 MB, the floor of every figure in both columns.
+GNU_TIME = "/usr/bin/time"
+
+
 def run_child(cmd, env):
     """Runs cmd with output to /dev/null; returns (wall seconds, peak RSS bytes)."""
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # child
-        try:
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(devnull, fd)
-            os.execve(cmd[0], cmd, env)
-        finally:
-            os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
+    with tempfile.NamedTemporaryFile("r", prefix="kubectl-ds-bench-rss.") as rss_file:
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # child
+            try:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                os.execve(GNU_TIME, [GNU_TIME, "-f", "%x %M", "-o", rss_file.name, *cmd], env)
+            finally:
+                os._exit(127)
+        _, status, _ = os.wait4(pid, 0)
+        elapsed = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) == 127 and not rss_file.read():
+            raise SystemExit(f"could not run {shlex.join(cmd)} under {GNU_TIME}")
+        rss_file.seek(0)
+        # The last line: "exit-code peak-KB" (GNU time writes "Command exited with ..." before it).
+        code, peak_kb = rss_file.read().split("\n")[-2].split()
+    code = int(code)
     # kubectl-ds exits 1 when it found a problem (a node without its pod): a normal answer.
     if code not in (0, 1):
         raise SystemExit(f"command failed with exit code {code}: {shlex.join(cmd)}\n"
                          f"  (run it by hand with KUBECONFIG={env.get('KUBECONFIG', '')} to see why)")
-    return elapsed, usage.ru_maxrss * 1024
+    return elapsed, int(peak_kb) * 1024
 
 
 def measure(variants, env, runs):
@@ -649,7 +662,7 @@ def report(results, args, ds_bin, kubectl_bin):
              f"- Machine: {machine()}",
              *[f"- {name}: {value}" for name, value in v.items()],
              f"- Method: median of {args.runs} runs after one warm-up; the commands of a row run in turn "
-             "within each round; wall time as seen by the parent, peak RSS from `wait4` (for a sequence "
+             "within each round; wall time as seen by the parent, peak RSS as GNU time reports it (`%M`; for a sequence "
              "of commands, the largest). Output goes to /dev/null. Measuring starts once the load average is below the core count (or after `--cool-down` seconds). "
              "The cluster's processes are paused (SIGSTOP) while the snapshot rows, which need no cluster, are measured.",
              "- Cluster: the project's control plane (testcluster/cluster.sh) with kwok nodes; "
@@ -740,6 +753,8 @@ def main():
     sizes = args.nodes or [1000, 5000]
     if args.reuse and len(sizes) != 1:
         ap.error("--reuse measures one cluster: give exactly one --nodes")
+    if not os.access(GNU_TIME, os.X_OK):
+        raise SystemExit(f"{GNU_TIME} (GNU time) measures peak memory here: install it (Debian: apt-get install time)")
     if args.setup_only:
         args.keep = True
         for n in sizes:

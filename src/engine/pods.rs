@@ -2,6 +2,7 @@
 //! from running (scheduler and kubelet layers).
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Node, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use super::{Reason, Rule};
@@ -34,6 +35,35 @@ pub fn target_node(pod: &Pod) -> Option<&str> {
             let values = f.values.as_deref().unwrap_or_default();
             (f.key == "metadata.name" && f.operator == "In" && values.len() == 1).then(|| values[0].as_str())
         })
+}
+
+/// The pod's controller reference, of any kind: the first owner reference marked as controller
+/// (metav1.GetControllerOf; the API allows at most one). The one home of that rule for the claim,
+/// the verdicts and the snapshot readers.
+pub fn controller_ref(pod: &Pod) -> Option<&OwnerReference> {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+}
+
+/// The uid of the DaemonSet that controls a pod, if a DaemonSet does.
+pub fn controller_uid(pod: &Pod) -> Option<&str> {
+    controller_ref(pod)
+        .filter(|r| r.kind == "DaemonSet")
+        .map(|r| r.uid.as_str())
+}
+
+/// A pod without a controller: one a DaemonSet's claim may adopt.
+pub fn is_orphan(pod: &Pod) -> bool {
+    controller_ref(pod).is_none()
+}
+
+/// Whether a pod is one of some DaemonSets' (`theirs` says which uids are) or an orphan their
+/// claim may adopt: the pods every reader keeps for an analysis of those DaemonSets.
+pub fn of_daemonsets(pod: &Pod, theirs: impl Fn(&str) -> bool) -> bool {
+    controller_uid(pod).is_some_and(theirs) || is_orphan(pod)
 }
 
 /// The nodes where one of `pods` waits to be bound: the pods bound to those nodes decide whether

@@ -122,15 +122,7 @@ struct Claimed<'a> {
     plan: OnceCell<Plan>,
 }
 
-/// The uid of the DaemonSet that controls a pod, if a DaemonSet does.
-pub fn controller_uid(pod: &Pod) -> Option<&str> {
-    pod.metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|r| r.controller == Some(true) && r.kind == "DaemonSet")
-        .map(|r| r.uid.as_str())
-}
+pub use super::pods::controller_uid;
 
 impl<'a> Index<'a> {
     pub fn new(snapshot: &'a Snapshot) -> Self {

@@ -12,7 +12,7 @@ use kube::api::ListParams;
 use super::owned::{all_nodes, claimed_only, daemonset_revisions, released_candidates, selected_pods};
 use super::{get_daemonset, get_node, list_in};
 use crate::client::Cluster;
-use crate::engine::pods::{pending_nodes, target_node};
+use crate::engine::pods::{of_daemonsets, pending_nodes, target_node};
 use crate::error::{Error, ErrorKind, Result};
 use crate::snapshot::Snapshot;
 
@@ -228,10 +228,9 @@ pub async fn full_snapshot(cluster: &Cluster, scope: &DsScope, selector: Option<
         .filter_map(|d| d.metadata.uid.as_deref())
         .collect();
     // Orphans too: a DaemonSet whose selector matches one adopts it.
-    let (mut pods, others): (Vec<Pod>, Vec<Pod>) = pods.into_iter().partition(|p| {
-        crate::engine::verdict::controller_uid(p).is_some_and(|u| ds_uids.contains(u))
-            || crate::snapshot::load::is_orphan_pod(p)
-    });
+    let (mut pods, others): (Vec<Pod>, Vec<Pod>) = pods
+        .into_iter()
+        .partition(|p| of_daemonsets(p, |u| ds_uids.contains(u)));
     match ns {
         // Every pod was listed: the neighbours of pending pods are among them.
         None => {

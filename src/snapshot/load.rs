@@ -7,6 +7,7 @@
 
 mod document;
 mod field_path;
+mod sieve;
 mod skim;
 mod walk;
 
@@ -17,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use document::{Document, Objects};
 use k8s_openapi::api::core::v1::{Event, Pod};
+use sieve::{Outcome, Sieve};
 
 use super::Snapshot;
-use crate::engine::pods::target_node;
-use crate::engine::verdict::controller_uid;
+use crate::engine::pods::{of_daemonsets, target_node};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How to produce a snapshot kubectl-ds can read; ends most load errors.
@@ -80,8 +81,7 @@ impl Need {
             Need::DaemonSet { .. } => {
                 let owners = self.daemonset_uids(snapshot);
                 // An orphan may be adopted: the claim decides, by labels.
-                let owned =
-                    |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
+                let owned = |p: &Pod| of_daemonsets(p, |u| owners.contains(u));
                 let pending = pending_nodes(snapshot.pods.iter().filter(|p| owned(p)));
                 snapshot
                     .pods
@@ -115,15 +115,6 @@ impl Need {
     }
 }
 
-/// A pod without any controller reference: one a DaemonSet may adopt.
-pub fn is_orphan_pod(pod: &Pod) -> bool {
-    !pod.metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|r| r.controller == Some(true))
-}
-
 /// The nodes where one of `pods` waits to be bound, owned (see `engine::pods::pending_nodes`).
 fn pending_nodes<'a>(pods: impl Iterator<Item = &'a Pod>) -> HashSet<String> {
     crate::engine::pods::pending_nodes(pods)
@@ -155,10 +146,12 @@ pub fn load(source: &Source) -> Result<Snapshot> {
 }
 
 /// Reads from a snapshot what a command needs (see [`Need`]): JSON Lists take the fast reader
-/// (`walk`); anything it does not handle is read the thorough way (`document`), then trimmed.
+/// (`walk`); anything it does not handle is read the thorough way (`document`), through the
+/// command's sieve, then trimmed.
 pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
     let origin = source.to_string();
-    let mut objects = Objects::default();
+    // Each input with the name its errors give.
+    let mut inputs: Vec<(walk::Bytes, String)> = Vec::new();
     match source {
         Source::Stdin => {
             let stdin = std::io::stdin();
@@ -176,11 +169,7 @@ pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
                 .lock()
                 .read_to_end(&mut bytes)
                 .map_err(|e| read_error(&origin, &e))?;
-            let bytes = walk::Bytes::Read(bytes);
-            if let Some(snapshot) = walk::load(&[&bytes], need, &origin) {
-                return Ok(snapshot);
-            }
-            read_text(&bytes, &origin, &mut objects)?;
+            inputs.push((walk::Bytes::Read(bytes), origin.clone()));
         }
         Source::Path(path) => {
             let metadata = std::fs::metadata(path).map_err(|e| open_error(path, &e))?;
@@ -192,25 +181,60 @@ pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
             if files.is_empty() {
                 return Err(no_snapshot_files(path));
             }
-            let inputs = files
-                .iter()
-                .map(|f| walk::Bytes::open(f).map_err(|e| open_error(f, &e)))
-                .collect::<Result<Vec<_>>>()?;
-            let all: Vec<&walk::Bytes> = inputs.iter().collect();
-            if let Some(snapshot) = walk::load(&all, need, &origin) {
-                return Ok(snapshot);
-            }
-            for (file, bytes) in files.iter().zip(&inputs) {
-                let origin = if metadata.is_dir() {
+            for file in files {
+                let bytes = walk::Bytes::open(&file).map_err(|e| open_error(&file, &e))?;
+                let name = if metadata.is_dir() {
                     file.display().to_string()
                 } else {
                     origin.clone()
                 };
-                read_text(bytes, &origin, &mut objects)?;
+                inputs.push((bytes, name));
             }
         }
     }
-    let mut snapshot = finish(objects, &origin)?;
+    let all: Vec<&walk::Bytes> = inputs.iter().map(|(bytes, _)| bytes).collect();
+    if let Some(snapshot) = walk::load(&all, need, &origin) {
+        return Ok(snapshot);
+    }
+    let read = |objects: &mut Objects| {
+        inputs
+            .iter()
+            .try_for_each(|(bytes, name)| read_text(bytes, name, objects))
+    };
+    thorough(read, need, &origin)
+}
+
+/// The thorough reading of every input (`read`), through the sieve of `need` (see `sieve`).
+fn thorough(read: impl Fn(&mut Objects) -> Result<()>, need: &Need, origin: &str) -> Result<Snapshot> {
+    let whole = || {
+        let mut objects = Objects::default();
+        read(&mut objects)?;
+        let mut snapshot = finish(objects, origin)?;
+        need.retain(&mut snapshot);
+        Ok(snapshot)
+    };
+    let Some(sieve) = Sieve::new(need) else {
+        return whole();
+    };
+    let mut objects = Objects::default();
+    let (read_all, sieve) = sieve::sifting(sieve, || read(&mut objects));
+    read_all?;
+    if objects.snapshot.nodes.is_empty() {
+        // The error counts every object the input holds.
+        return whole();
+    }
+    let (again, positions) = match sieve.outcome(&objects.snapshot) {
+        Outcome::Done => (Vec::new(), Vec::new()),
+        Outcome::Repeated => return whole(),
+        Outcome::Again(positions) => {
+            let mut more = Objects::default();
+            let (read_all, _) = sieve::sifting(sieve.again(&positions), || read(&mut more));
+            read_all?;
+            (more.snapshot.pods, positions)
+        }
+    };
+    let mut snapshot = finish(objects, origin)?;
+    sieve.complete(&mut snapshot, again, &positions);
     need.retain(&mut snapshot);
     Ok(snapshot)
 }
@@ -273,8 +297,9 @@ fn no_nodes(objects: &Objects, origin: &str) -> Error {
     ))
 }
 
-/// Decodes the bytes of one input and parses them.
-fn read_text(bytes: &[u8], origin: &str, objects: &mut Objects) -> Result<()> {
+/// Decodes the bytes of one input and parses them. YAML is streamed (see [`walk::Bytes::reader`]);
+/// JSON the fast reader refused is read as text.
+fn read_text(bytes: &walk::Bytes, origin: &str, objects: &mut Objects) -> Result<()> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(
             Error::invalid_input(format!("{origin} is gzip-compressed")).with_hint(
@@ -282,14 +307,25 @@ fn read_text(bytes: &[u8], origin: &str, objects: &mut Objects) -> Result<()> {
             ),
         );
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| !matches!(b, b'{' | b'[')) {
+        return parse_yaml(|| bytes.reader(), origin, objects).map_err(|e| match utf8(bytes, origin) {
+            Err(not_text) => not_text,
+            Ok(_) => e,
+        });
+    }
+    parse(utf8(bytes, origin)?, origin, objects)
+}
+
+fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         Error::invalid_input(format!(
             "{origin} is not UTF-8 text (invalid byte at offset {at})"
         ))
         .with_hint(format!("a snapshot is JSON or YAML text; {PRODUCE}"))
-    })?;
-    parse(text, origin, objects)
+    })
 }
 
 fn parse(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
@@ -301,17 +337,19 @@ fn parse(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
     if first == '{' || first == '[' {
         parse_json(text, origin, objects)
     } else {
-        parse_yaml(text, origin, objects)
+        parse_yaml(|| text.as_bytes(), origin, objects)
     }
 }
 
 fn parse_json(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
     // The fast pass only tells that something is wrong; the detailed one says what and where,
     // and reads some input the fast one refuses (see `document`).
+    let checkpoint = sieve::checkpoint();
     let found = match json_documents::<false>(text) {
         Ok(found) => found,
         Err(e) => {
             tracing::debug!("{origin}: fast pass failed ({e}), reading it again in detail");
+            sieve::restore(checkpoint);
             json_documents::<true>(text).map_err(|e| json_error(origin, &e))?
         }
     };
@@ -352,12 +390,15 @@ fn json_error(origin: &str, e: &serde_json::Error) -> Error {
     Error::invalid_input(message).with_hint(hint)
 }
 
-fn parse_yaml(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
-    let documents = match yaml_documents::<false>(text) {
+/// Parses YAML documents, streamed from the readers `input` gives (one per pass).
+fn parse_yaml<R: Read>(input: impl Fn() -> R, origin: &str, objects: &mut Objects) -> Result<()> {
+    let checkpoint = sieve::checkpoint();
+    let documents = match yaml_documents::<false>(input()) {
         Ok(documents) => documents,
         Err(e) => {
             tracing::debug!("{origin}: fast pass failed ({e}), reading it again in detail");
-            yaml_documents::<true>(text).map_err(|e| yaml_error(origin, &e))?
+            sieve::restore(checkpoint);
+            yaml_documents::<true>(input()).map_err(|e| yaml_error(origin, &e))?
         }
     };
     if documents.is_empty() {
@@ -373,7 +414,7 @@ fn parse_yaml(text: &str, origin: &str, objects: &mut Objects) -> Result<()> {
 }
 
 fn yaml_documents<const DETAILED: bool>(
-    text: &str,
+    mut input: impl Read,
 ) -> std::result::Result<Vec<Objects>, serde_saphyr::Error> {
     // The default budget is sized for config files; a snapshot of a big cluster has millions of
     // nodes and events. Depth and alias limits stay at their defaults.
@@ -387,8 +428,9 @@ fn yaml_documents<const DETAILED: bool>(
         },
         with_snippet: false,
     };
-    let documents: Vec<Document<DETAILED>> = serde_saphyr::from_multiple_with_options(text, options)?;
-    Ok(documents.into_iter().map(|Document(objects)| objects).collect())
+    serde_saphyr::read_with_options::<_, Document<DETAILED>>(&mut input, options)
+        .map(|document| document.map(|Document(objects)| objects))
+        .collect()
 }
 
 fn yaml_error(origin: &str, e: &serde_saphyr::Error) -> Error {

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use k8s_openapi::Metadata;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, forward_to_deserialize_any};
@@ -40,30 +41,41 @@ pub enum Shape {
 
 /// Clears the fields nothing reads from typed objects.
 pub fn clear(snapshot: &mut Snapshot) {
-    clear_managed_fields(&mut snapshot.nodes);
-    clear_managed_fields(&mut snapshot.daemonsets);
-    clear_managed_fields(&mut snapshot.pods);
-    clear_managed_fields(&mut snapshot.revisions);
-    clear_managed_fields(&mut snapshot.events);
-    for node in &mut snapshot.nodes {
-        node.metadata.annotations = None;
-        if let Some(status) = &mut node.status {
-            status.images = None;
-            status.node_info = None;
-            status.addresses = None;
-            status.daemon_endpoints = None;
-            status.volumes_attached = None;
-            status.volumes_in_use = None;
-            status.config = None;
-        }
+    snapshot.nodes.iter_mut().for_each(clear_node);
+    snapshot.daemonsets.iter_mut().for_each(clear_other);
+    snapshot.pods.iter_mut().for_each(clear_pod);
+    snapshot.revisions.iter_mut().for_each(clear_other);
+    snapshot.events.iter_mut().for_each(clear_other);
+}
+
+/// Clears the fields nothing reads from a node.
+pub fn clear_node(node: &mut Node) {
+    clear_other(node);
+    node.metadata.annotations = None;
+    if let Some(status) = &mut node.status {
+        status.images = None;
+        status.node_info = None;
+        status.addresses = None;
+        status.daemon_endpoints = None;
+        status.volumes_attached = None;
+        status.volumes_in_use = None;
+        status.config = None;
     }
-    for pod in &mut snapshot.pods {
-        pod.metadata.annotations = None;
-        if let Some(spec) = &mut pod.spec {
-            spec.volumes = None;
-            spec.tolerations = None;
-        }
+}
+
+/// Clears the fields nothing reads from a pod.
+pub fn clear_pod(pod: &mut Pod) {
+    clear_other(pod);
+    pod.metadata.annotations = None;
+    if let Some(spec) = &mut pod.spec {
+        spec.volumes = None;
+        spec.tolerations = None;
     }
+}
+
+/// Clears the fields nothing reads from an object of another kind: its managedFields.
+pub fn clear_other<T: Metadata<Ty = ObjectMeta>>(object: &mut T) {
+    object.metadata_mut().managed_fields = None;
 }
 
 /// A node's status fields nothing reads, as they are named in JSON.
@@ -79,12 +91,6 @@ const NODE_STATUS: [&str; 7] = [
 
 /// A pod's spec fields nothing reads.
 const POD_SPEC: [&str; 2] = ["volumes", "tolerations"];
-
-fn clear_managed_fields<T: Metadata<Ty = ObjectMeta>>(objects: &mut [T]) {
-    for object in objects {
-        object.metadata_mut().managed_fields = None;
-    }
-}
 
 /// Types one JSON object of the given shape, skipping what `scope` leaves out.
 pub fn from_slice<K: DeserializeOwned>(bytes: &[u8], shape: Shape, scope: Scope) -> serde_json::Result<K> {

@@ -11,7 +11,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::NodeWork;
 use super::text::name;
-use crate::engine::pods::{controller_order, ended_and_deleting, is_terminating, target_node};
+use crate::engine::pods::{
+    controller_order, controller_ref, ended_and_deleting, is_terminating, target_node,
+};
 use crate::engine::{Reason, Rule};
 
 // mirrors metav1.LabelSelectorAsSelector + Matches: matchLabels and matchExpressions ANDed; an
@@ -45,15 +47,6 @@ pub fn selector_matches(
     Some(true)
 }
 
-fn controller_ref(pod: &Pod) -> Option<&str> {
-    pod.metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|r| r.controller == Some(true))
-        .map(|r| r.uid.as_str())
-}
-
 /// How the controller's claim sees one pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -75,7 +68,7 @@ pub fn claim(ds: &DaemonSet, pod: &Pod) -> Claim {
     let selector = ds.spec.as_ref().map(|s| &s.selector);
     let matches = || selector_matches(selector, pod.metadata.labels.as_ref()) == Some(true);
     let deleting = ds.metadata.deletion_timestamp.is_some();
-    match controller_ref(pod) {
+    match controller_ref(pod).map(|r| r.uid.as_str()) {
         Some(uid) if Some(uid) == ds.metadata.uid.as_deref() => {
             if matches() {
                 Claim::Owned

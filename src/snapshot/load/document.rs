@@ -20,6 +20,7 @@ use serde::de::{
 use serde_json::{Map, Value};
 
 use super::field_path;
+use super::sieve::{self, Object};
 use crate::snapshot::Snapshot;
 
 /// The objects a snapshot keeps, and a tally of the kinds it skipped.
@@ -63,16 +64,30 @@ impl Objects {
     /// Types an object straight from the input; [`Item`] has already read `kind` and `apiVersion`.
     fn add_from<'de, A: MapAccess<'de>>(&mut self, target: Target, rest: Rest<A>) -> Result<(), A::Error> {
         let input = de::value::MapAccessDeserializer::new(rest);
-        let s = &mut self.snapshot;
-        match target {
-            Target::Node => s.nodes.push(Deserialize::deserialize(input)?),
-            Target::DaemonSet => s.daemonsets.push(Deserialize::deserialize(input)?),
-            Target::Pod => s.pods.push(Deserialize::deserialize(input)?),
-            Target::ControllerRevision => s.revisions.push(Deserialize::deserialize(input)?),
-            Target::Event => s.events.push(Deserialize::deserialize(input)?),
-            Target::EventsEvent => s.events.push(core_event(Deserialize::deserialize(input)?)),
-        }
+        self.push(match target {
+            Target::Node => Object::Node(Deserialize::deserialize(input)?),
+            Target::DaemonSet => Object::DaemonSet(Deserialize::deserialize(input)?),
+            Target::Pod => Object::Pod(Deserialize::deserialize(input)?),
+            Target::ControllerRevision => Object::Revision(Deserialize::deserialize(input)?),
+            Target::Event => Object::Event(Deserialize::deserialize(input)?),
+            Target::EventsEvent => Object::Event(core_event(Deserialize::deserialize(input)?)),
+        });
         Ok(())
+    }
+
+    /// Keeps a typed object, unless the reading's sieve drops it (see `sieve`).
+    fn push(&mut self, object: Object) {
+        let Some(object) = sieve::sift(object) else {
+            return;
+        };
+        let s = &mut self.snapshot;
+        match object {
+            Object::Node(o) => s.nodes.push(o),
+            Object::DaemonSet(o) => s.daemonsets.push(o),
+            Object::Pod(o) => s.pods.push(o),
+            Object::Revision(o) => s.revisions.push(o),
+            Object::Event(o) => s.events.push(o),
+        }
     }
 
     /// Turns one untyped object into a typed one, or counts it as skipped.
@@ -107,15 +122,14 @@ impl Objects {
             return Ok(());
         };
         let value = Value::Object(fields);
-        let s = &mut self.snapshot;
-        match target {
-            Target::Node => s.nodes.push(typed(value, place, &kind)?),
-            Target::DaemonSet => s.daemonsets.push(typed(value, place, &kind)?),
-            Target::Pod => s.pods.push(typed(value, place, &kind)?),
-            Target::ControllerRevision => s.revisions.push(typed(value, place, &kind)?),
-            Target::Event => s.events.push(typed(value, place, &kind)?),
-            Target::EventsEvent => s.events.push(core_event(typed(value, place, &kind)?)),
-        }
+        self.push(match target {
+            Target::Node => Object::Node(typed(value, place, &kind)?),
+            Target::DaemonSet => Object::DaemonSet(typed(value, place, &kind)?),
+            Target::Pod => Object::Pod(typed(value, place, &kind)?),
+            Target::ControllerRevision => Object::Revision(typed(value, place, &kind)?),
+            Target::Event => Object::Event(typed(value, place, &kind)?),
+            Target::EventsEvent => Object::Event(core_event(typed(value, place, &kind)?)),
+        });
         Ok(())
     }
 }

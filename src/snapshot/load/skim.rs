@@ -189,7 +189,8 @@ impl<'a> Skim<'a> {
         })
     }
 
-    /// The controller reference of kind DaemonSet: its name and uid.
+    /// The controller reference, if it is a DaemonSet's: its name and uid
+    /// (`engine::pods::controller_uid`).
     pub fn daemonset_owner(&self) -> Option<(Option<&str>, &str)> {
         let owner = self
             .metadata
@@ -197,7 +198,8 @@ impl<'a> Skim<'a> {
             .owner_references
             .iter()
             .flatten()
-            .find(|r| r.controller == Some(true) && r.kind.as_deref() == Some("DaemonSet"))?;
+            .find(|r| r.controller == Some(true))
+            .filter(|r| r.kind.as_deref() == Some("DaemonSet"))?;
         Some((owner.name.as_deref(), owner.uid.as_deref().unwrap_or("")))
     }
 

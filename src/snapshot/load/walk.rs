@@ -36,8 +36,8 @@ use serde_json::value::RawValue;
 
 use super::document::{ListHeader, Objects, Target, core_event};
 use super::skim::{Skim, Str};
-use super::{Need, is_failed_create, is_orphan_pod, pending_nodes};
-use crate::engine::verdict::controller_uid;
+use super::{Need, is_failed_create, pending_nodes};
+use crate::engine::pods::of_daemonsets;
 use crate::snapshot::Snapshot;
 use crate::snapshot::unread::{self, Scope, Shape};
 
@@ -78,6 +78,39 @@ impl Bytes {
         }
         #[cfg(not(unix))]
         let _ = range;
+    }
+}
+
+/// A reader of [`Bytes`] that gives back the pages it has read past (the YAML parser reads
+/// through it into buffers of its own, so a big file is never resident as a whole).
+pub(super) struct Reader<'a> {
+    bytes: &'a Bytes,
+    at: usize,
+    released: usize,
+}
+
+impl Bytes {
+    pub fn reader(&self) -> Reader<'_> {
+        Reader {
+            bytes: self,
+            at: 0,
+            released: 0,
+        }
+    }
+}
+
+impl std::io::Read for Reader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.bytes[self.at..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        if self.at - self.released >= RELEASE_EVERY {
+            let end = self.at & !(PAGE - 1);
+            self.bytes.release(self.released..end);
+            self.released = end;
+        }
+        Ok(n)
     }
 }
 
@@ -200,7 +233,7 @@ fn daemonset_pods(
     later: Vec<Later<'_>>,
 ) -> Fast<Vec<Pod>> {
     let owners = need.daemonset_uids(snapshot);
-    let belongs = |p: &Pod| controller_uid(p).is_some_and(|u| owners.contains(u)) || is_orphan_pod(p);
+    let belongs = |p: &Pod| of_daemonsets(p, |u| owners.contains(u));
     // Pods are big: they are narrowed in place, never copied into new lists.
     let (theirs, others): (Vec<Later<'_>>, Vec<Later<'_>>) = later
         .into_iter()
