@@ -2,8 +2,9 @@
 //! `metadata.managedFields` (a tree of `f:` keys per field manager, most of a node or pod as the
 //! API returns it); a node's or pod's annotations (only a DaemonSet's are read); a node's image
 //! list, system info, addresses, daemon endpoints, attached volumes and config source; a pod's
-//! `spec.volumes` and `spec.tolerations` (the analysis reads a DaemonSet's template, never a
-//! pod's own tolerations).
+//! volumes and tolerations (the analysis reads a DaemonSet's template, never a pod's own
+//! tolerations), its DNS policy, scheduler name, service account, preemption policy, service
+//! links and security context, and its IP addresses, QoS class and start time.
 //!
 //! Two ways to leave them out, from the same list: [`clear`] on typed objects, and a filter around
 //! a deserializer that skips them unread while an object is typed ([`from_slice`],
@@ -70,6 +71,78 @@ pub fn clear_pod(pod: &mut Pod) {
     if let Some(spec) = &mut pod.spec {
         spec.volumes = None;
         spec.tolerations = None;
+        spec.dns_policy = None;
+        spec.scheduler_name = None;
+        spec.service_account = None;
+        spec.service_account_name = None;
+        spec.preemption_policy = None;
+        spec.enable_service_links = None;
+        spec.security_context = None;
+    }
+    if let Some(status) = &mut pod.status {
+        status.pod_ip = None;
+        status.pod_ips = None;
+        status.host_ip = None;
+        status.host_ips = None;
+        status.qos_class = None;
+        status.start_time = None;
+    }
+}
+
+/// Gives back the spare room of a typed pod's lists. serde grows a list as it reads it, to at
+/// least four entries, and a pod's lists mostly hold one: three spare container statuses alone
+/// take about 2 KB per pod, more than the pod's own text.
+pub fn shrink_pod(pod: &mut Pod) {
+    shrink(&mut pod.metadata.owner_references);
+    if let Some(spec) = &mut pod.spec {
+        for container in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut().flatten())
+        {
+            shrink(&mut container.ports);
+        }
+        let terms = spec
+            .affinity
+            .as_mut()
+            .and_then(|a| a.node_affinity.as_mut())
+            .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_mut());
+        if let Some(terms) = terms {
+            terms.node_selector_terms.shrink_to_fit();
+            for term in &mut terms.node_selector_terms {
+                shrink(&mut term.match_fields);
+                shrink(&mut term.match_expressions);
+                for requirement in term
+                    .match_fields
+                    .iter_mut()
+                    .chain(term.match_expressions.iter_mut())
+                    .flatten()
+                {
+                    shrink(&mut requirement.values);
+                }
+            }
+        }
+    }
+    if let Some(status) = &mut pod.status {
+        shrink(&mut status.conditions);
+        shrink(&mut status.container_statuses);
+        shrink(&mut status.init_container_statuses);
+    }
+}
+
+/// [`shrink_pod`] for a node: its conditions (five, room for eight) and taints.
+pub fn shrink_node(node: &mut Node) {
+    if let Some(spec) = &mut node.spec {
+        shrink(&mut spec.taints);
+    }
+    if let Some(status) = &mut node.status {
+        shrink(&mut status.conditions);
+    }
+}
+
+fn shrink<T>(list: &mut Option<Vec<T>>) {
+    if let Some(list) = list {
+        list.shrink_to_fit();
     }
 }
 
@@ -90,7 +163,20 @@ const NODE_STATUS: [&str; 7] = [
 ];
 
 /// A pod's spec fields nothing reads.
-const POD_SPEC: [&str; 2] = ["volumes", "tolerations"];
+const POD_SPEC: [&str; 9] = [
+    "volumes",
+    "tolerations",
+    "dnsPolicy",
+    "schedulerName",
+    "serviceAccount",
+    "serviceAccountName",
+    "preemptionPolicy",
+    "enableServiceLinks",
+    "securityContext",
+];
+
+/// A pod's status fields nothing reads.
+const POD_STATUS: [&str; 6] = ["podIP", "podIPs", "hostIP", "hostIPs", "qosClass", "startTime"];
 
 /// Types one JSON object of the given shape, skipping what `scope` leaves out.
 pub fn from_slice<K: DeserializeOwned>(bytes: &[u8], shape: Shape, scope: Scope) -> serde_json::Result<K> {
@@ -127,8 +213,10 @@ enum Level {
     Metadata(Shape, Scope),
     /// A node's status: `images` is skipped.
     NodeStatus,
-    /// A pod's spec: `volumes` and `tolerations` are skipped.
+    /// A pod's spec: [`POD_SPEC`] is skipped.
     PodSpec,
+    /// A pod's status: [`POD_STATUS`] is skipped.
+    PodStatus,
 }
 
 impl Level {
@@ -142,6 +230,7 @@ impl Level {
             }
             Level::NodeStatus => NODE_STATUS.contains(&key),
             Level::PodSpec => POD_SPEC.contains(&key),
+            Level::PodStatus => POD_STATUS.contains(&key),
         }
     }
 
@@ -151,6 +240,7 @@ impl Level {
             (Level::Object(shape, scope), "metadata") => Some(Level::Metadata(shape, scope)),
             (Level::Object(Shape::Node, Scope::Unread), "status") => Some(Level::NodeStatus),
             (Level::Object(Shape::Pod, Scope::Unread), "spec") => Some(Level::PodSpec),
+            (Level::Object(Shape::Pod, Scope::Unread), "status") => Some(Level::PodStatus),
             _ => None,
         }
     }
@@ -357,8 +447,13 @@ mod tests {
     fn pod() -> serde_json::Value {
         json!({"metadata": {"name": "p", "managedFields": [{"manager": "kubelet"}], "annotations": {"a": "b"}},
             "spec": {"nodeName": "n1", "containers": [{"name": "c"}],
-                "volumes": [{"name": "v", "emptyDir": {}}], "tolerations": [{"operator": "Exists"}]},
-            "status": {"phase": "Running"}})
+                "volumes": [{"name": "v", "emptyDir": {}}], "tolerations": [{"operator": "Exists"}],
+                "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler", "serviceAccount": "default",
+                "serviceAccountName": "default", "preemptionPolicy": "PreemptLowerPriority",
+                "enableServiceLinks": true, "securityContext": {}},
+            "status": {"phase": "Running", "podIP": "10.0.2.1", "podIPs": [{"ip": "10.0.2.1"}],
+                "hostIP": "10.0.0.1", "hostIPs": [{"ip": "10.0.0.1"}], "qosClass": "Burstable",
+                "startTime": "2026-12-01T07:10:51Z"}})
     }
 
     /// Filtering while typing gives what typing everything and clearing gives.

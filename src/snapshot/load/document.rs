@@ -268,7 +268,7 @@ impl fmt::Display for Place {
 }
 
 /// `kind` and `apiVersion` of the list around the items, as far as they are known.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct ListHeader {
     pub kind: Option<String>,
     pub api_version: Option<String>,

@@ -284,8 +284,14 @@ fn names_its_daemonset(need: &Need, pod: &Pod) -> bool {
 /// The object without the fields nothing reads.
 fn cleared(mut object: Object) -> Object {
     match &mut object {
-        Object::Node(o) => unread::clear_node(o),
-        Object::Pod(o) => unread::clear_pod(o),
+        Object::Node(o) => {
+            unread::clear_node(o);
+            unread::shrink_node(o);
+        }
+        Object::Pod(o) => {
+            unread::clear_pod(o);
+            unread::shrink_pod(o);
+        }
         Object::DaemonSet(o) => unread::clear_other(o),
         Object::Revision(o) => unread::clear_other(o),
         Object::Event(o) => unread::clear_other(o),

@@ -24,7 +24,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::{Deref, Range};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::events::v1 as events;
@@ -154,7 +154,7 @@ fn unusual(why: impl fmt::Display) -> Unusual {
 }
 
 /// Pages given back once this much of the input lies behind the walk.
-const RELEASE_EVERY: usize = 2 << 20;
+const RELEASE_EVERY: usize = 512 << 10;
 
 /// A batch of kept items is handed to the typist once it holds this many bytes.
 const BATCH_BYTES: usize = 256 << 10;
@@ -164,42 +164,52 @@ const QUEUED_BATCHES: usize = 4;
 
 fn read(inputs: &[&Bytes], need: &Need, release_every: usize) -> Fast<Snapshot> {
     std::thread::scope(|threads| {
-        let (sender, receiver) = mpsc::sync_channel::<Batch<'_>>(QUEUED_BATCHES);
-        let (recycle, recycled) = mpsc::channel::<Batch<'_>>();
+        let (to_typist, typist_in) = mpsc::sync_channel::<Batch<'_>>(QUEUED_BATCHES);
+        let (typed_back, typed_recycled) = mpsc::channel::<Batch<'_>>();
+        let (to_sorter, sorter_in) = mpsc::sync_channel::<Split<'_>>(QUEUED_BATCHES);
+        let (sorted_back, sorted_recycled) = mpsc::channel::<Split<'_>>();
         let scope = scope_for(need);
-        let typist = threads.spawn(move || type_batches(receiver, recycle, scope));
+        let typist = threads.spawn(move || type_batches(typist_in, typed_back, scope));
+        let sorter = threads.spawn(move || {
+            Sorter {
+                need,
+                skipped: Objects::default(),
+                seen: HashSet::new(),
+                newest_passed: None,
+                later: Vec::new(),
+                sequence: 0,
+                batch: Batch::default(),
+                sender: to_typist,
+                recycled: typed_recycled,
+                kept_since_release: false,
+            }
+            .run(sorter_in, sorted_back)
+        });
         let mut walk = Walk {
-            need,
             release_every,
-            skipped: Objects::default(),
-            seen: HashSet::new(),
-            newest_passed: None,
-            later: Vec::new(),
-            sequence: 0,
-            batch: Batch::default(),
-            sender,
-            recycled,
+            split: Split::default(),
+            sender: to_sorter,
+            recycled: sorted_recycled,
             failed: None,
         };
         let walked = inputs.iter().try_for_each(|input| walk.input(input));
-        let Walk {
-            skipped,
-            newest_passed,
-            later,
-            batch,
-            sender,
-            ..
-        } = walk;
-        // A failed send means the typist stopped on an error, which its result gives.
-        let _ = sender.send(batch);
-        drop(sender);
+        // A failed send means the sorter stopped on an error, which its result gives.
+        let _ = walk.sender.send(std::mem::take(&mut walk.split));
+        drop(walk);
+        let sorted = sorter.join().map_err(|_| unusual("the sorting thread failed"));
         let typed = typist.join().map_err(|_| unusual("the typing thread failed"))?;
-        // The typist's error first: the walk may only have stopped because of it.
+        // The typist's error first, then the sorter's: the stages before may only have stopped
+        // because of them.
         let Typed {
             mut snapshot,
             pod_order,
             newest_passed: newest_typed,
         } = typed?;
+        let Sorted {
+            skipped,
+            newest_passed,
+            later,
+        } = sorted??;
         walked?;
         if snapshot.nodes.is_empty() {
             return Err(unusual("no nodes"));
@@ -240,7 +250,7 @@ fn daemonset_pods(
         .partition(|l| l.owner.as_deref().is_some_and(|u| owners.contains(u)));
     let mut added = Vec::new();
     for l in theirs {
-        added.push((l.sequence, typed_item(l.raw, Target::Pod, Some(Scope::Unread))?));
+        added.push((l.sequence, typed_pod(l.raw, Some(Scope::Unread))?));
     }
     let own = pods
         .iter()
@@ -259,7 +269,7 @@ fn daemonset_pods(
     if !pending.is_empty() {
         for l in others {
             if l.node.as_deref().is_some_and(|n| pending.contains(n)) {
-                added.push((l.sequence, typed_item(l.raw, Target::Pod, Some(Scope::Unread))?));
+                added.push((l.sequence, typed_pod(l.raw, Some(Scope::Unread))?));
             }
         }
     }
@@ -330,10 +340,14 @@ fn type_batches<'a>(
         } in batch.items.drain(..)
         {
             match target {
-                Target::Node => s.nodes.push(typed_item(raw, target, scope)?),
+                Target::Node => {
+                    let mut node = typed_item(raw, target, scope)?;
+                    unread::shrink_node(&mut node);
+                    s.nodes.push(node);
+                }
                 Target::DaemonSet => s.daemonsets.push(typed_item(raw, target, scope)?),
                 Target::Pod => {
-                    s.pods.push(typed_item(raw, target, scope)?);
+                    s.pods.push(typed_pod(raw, scope)?);
                     typed.pod_order.push(sequence);
                 }
                 Target::ControllerRevision => s.revisions.push(typed_item(raw, target, scope)?),
@@ -381,37 +395,43 @@ fn typed_item<T: DeserializeOwned>(raw: &RawValue, target: Target, scope: Option
     typed.map_err(unusual)
 }
 
+/// Types one pod (see [`typed_item`]), its lists without spare room.
+fn typed_pod(raw: &RawValue, scope: Option<Scope>) -> Fast<Pod> {
+    let mut pod = typed_item(raw, Target::Pod, scope)?;
+    unread::shrink_pod(&mut pod);
+    Ok(pod)
+}
+
 /// What the typist leaves out for a command: the fields nothing reads, unless the command wants
 /// everything as it is.
 fn scope_for(need: &Need) -> Option<Scope> {
     (*need != Need::Everything).then_some(Scope::Unread)
 }
 
-/// What the walk has found so far.
-struct Walk<'a, 'n> {
-    need: &'n Need,
+/// The walk through the input: it splits off the items of each list and hands them to the
+/// sorter in batches.
+struct Walk<'a> {
     /// Pages are given back once this much of the input lies behind the walk.
     release_every: usize,
-    /// The tally of the kinds passed over.
-    skipped: Objects,
-    /// Hashes of (collection, namespace, name) of every object read: one seen twice ends this
-    /// reader (the thorough one keeps the last copy).
-    seen: HashSet<u64>,
-    /// The newest timestamp of the objects passed over (they date the snapshot too).
-    newest_passed: Option<Timestamp>,
-    /// Pods passed over that `status DS` may need at the end.
-    later: Vec<Later<'a>>,
-    /// The position of the next item across all inputs.
-    sequence: usize,
-    batch: Batch<'a>,
-    sender: mpsc::SyncSender<Batch<'a>>,
-    /// Batches the typist is done with.
-    recycled: mpsc::Receiver<Batch<'a>>,
+    split: Split<'a>,
+    sender: mpsc::SyncSender<Split<'a>>,
+    /// Batches the sorter is done with.
+    recycled: mpsc::Receiver<Split<'a>>,
     /// Why the walk stopped, when it was for a reason of its own rather than bad JSON.
     failed: Option<Unusual>,
 }
 
-impl<'a> Walk<'a, '_> {
+/// Items split off by the walk, in input order, each with the list it came from.
+#[derive(Default)]
+struct Split<'a> {
+    items: Vec<(&'a RawValue, Arc<ListHeader>)>,
+    /// The size of the items in the input.
+    bytes: usize,
+    /// Input the walk is done with (see [`Batch::release`]).
+    release: Option<(&'a Bytes, Range<usize>)>,
+}
+
+impl<'a> Walk<'a> {
     /// A stream of JSON documents, each a List or an array of objects.
     fn input(&mut self, input: &'a Bytes) -> Fast<()> {
         let mut bytes: &'a [u8] = input;
@@ -439,7 +459,84 @@ impl<'a> Walk<'a, '_> {
         }
     }
 
-    /// One item of a list: skimmed, then kept (copied out for the typist), remembered, or passed.
+    /// Hands the split items to the sorter.
+    fn flush(&mut self) -> Fast<()> {
+        let empty = self.recycled.try_recv().unwrap_or_default();
+        let full = std::mem::replace(&mut self.split, empty);
+        self.sender
+            .send(full)
+            .map_err(|_| unusual("the sorting thread stopped"))
+    }
+}
+
+/// The sorter: skims each item and keeps it (for the typist), remembers it, or passes it over.
+struct Sorter<'a, 'n> {
+    need: &'n Need,
+    /// The tally of the kinds passed over.
+    skipped: Objects,
+    /// Hashes of (collection, namespace, name) of every object read: one seen twice ends this
+    /// reader (the thorough one keeps the last copy).
+    seen: HashSet<u64>,
+    /// The newest timestamp of the objects passed over (they date the snapshot too).
+    newest_passed: Option<Timestamp>,
+    /// Pods passed over that `status DS` may need at the end.
+    later: Vec<Later<'a>>,
+    /// The position of the next item across all inputs.
+    sequence: usize,
+    batch: Batch<'a>,
+    sender: mpsc::SyncSender<Batch<'a>>,
+    /// Batches the typist is done with.
+    recycled: mpsc::Receiver<Batch<'a>>,
+    /// Whether an item was kept since input was last given back.
+    kept_since_release: bool,
+}
+
+/// What the sorter found besides the items it kept.
+struct Sorted<'a> {
+    skipped: Objects,
+    newest_passed: Option<Timestamp>,
+    later: Vec<Later<'a>>,
+}
+
+impl<'a> Sorter<'a, '_> {
+    /// Sorts the batches of the walk, handing the emptied ones back.
+    fn run(mut self, splits: mpsc::Receiver<Split<'a>>, back: mpsc::Sender<Split<'a>>) -> Fast<Sorted<'a>> {
+        for mut split in splits {
+            for (raw, header) in split.items.drain(..) {
+                self.item(raw, &header)?;
+            }
+            split.bytes = 0;
+            if let Some((input, range)) = split.release.take() {
+                if std::mem::take(&mut self.kept_since_release) {
+                    // Given back once the typist is done with the items kept in it.
+                    self.batch.release = Some((input, range));
+                    self.flush()?;
+                } else {
+                    // Nothing in it waits to be typed.
+                    input.release(range);
+                }
+            }
+            // The walk may have finished already.
+            let _ = back.send(split);
+        }
+        let Sorter {
+            skipped,
+            newest_passed,
+            later,
+            batch,
+            sender,
+            ..
+        } = self;
+        // A failed send means the typist stopped on an error, which its result gives.
+        let _ = sender.send(batch);
+        Ok(Sorted {
+            skipped,
+            newest_passed,
+            later,
+        })
+    }
+
+    /// One item of a list: skimmed, then kept (for the typist), remembered, or passed.
     fn item(&mut self, raw: &'a RawValue, header: &ListHeader) -> Fast<()> {
         let sequence = self.sequence;
         self.sequence += 1;
@@ -493,6 +590,7 @@ impl<'a> Walk<'a, '_> {
 
     /// Hands a kept item to the typist, a batch at a time.
     fn keep(&mut self, raw: &'a RawValue, target: Target, sequence: usize) -> Fast<()> {
+        self.kept_since_release = true;
         let batch = &mut self.batch;
         batch.items.push(Entry {
             raw,
@@ -507,7 +605,7 @@ impl<'a> Walk<'a, '_> {
         self.flush()
     }
 
-    /// Hands the batch to the typist, with the input the walk is done with.
+    /// Hands the batch to the typist.
     fn flush(&mut self) -> Fast<()> {
         let empty = self.recycled.try_recv().unwrap_or_default();
         let full = std::mem::replace(&mut self.batch, empty);
@@ -535,8 +633,8 @@ fn hash_of(value: &impl Hash) -> u64 {
 }
 
 /// One document of an input: a List (its `items` walked) or an array of objects.
-struct Document<'w, 'a, 'n> {
-    walk: &'w mut Walk<'a, 'n>,
+struct Document<'w, 'a> {
+    walk: &'w mut Walk<'a>,
     input: &'a Bytes,
     /// Where the input's bytes begin in memory, to tell how far the walk has come.
     base: usize,
@@ -544,7 +642,7 @@ struct Document<'w, 'a, 'n> {
     released: &'w mut usize,
 }
 
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Document<'_, 'a, '_> {
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Document<'_, 'a> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -552,7 +650,7 @@ impl<'de: 'a, 'a> DeserializeSeed<'de> for Document<'_, 'a, '_> {
     }
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for Document<'_, 'a, '_> {
+impl<'de: 'a, 'a> Visitor<'de> for Document<'_, 'a> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -569,7 +667,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Document<'_, 'a, '_> {
                     has_items = true;
                     map.next_value_seed(Items {
                         document: &mut self,
-                        header: &header,
+                        header: Arc::new(header.clone()),
                     })?;
                 }
                 "kind" => header.kind = text(map.next_value()?),
@@ -589,7 +687,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Document<'_, 'a, '_> {
     fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<(), A::Error> {
         Items {
             document: &mut self,
-            header: &ListHeader::default(),
+            header: Arc::new(ListHeader::default()),
         }
         .visit_seq(seq)
     }
@@ -603,12 +701,12 @@ fn text(value: serde_json::Value) -> Option<String> {
 }
 
 /// The `items` of a list, handed to the walk one by one.
-struct Items<'d, 'w, 'a, 'n> {
-    document: &'d mut Document<'w, 'a, 'n>,
-    header: &'d ListHeader,
+struct Items<'d, 'w, 'a> {
+    document: &'d mut Document<'w, 'a>,
+    header: Arc<ListHeader>,
 }
 
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Items<'_, '_, 'a, '_> {
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Items<'_, '_, 'a> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -616,7 +714,7 @@ impl<'de: 'a, 'a> DeserializeSeed<'de> for Items<'_, '_, 'a, '_> {
     }
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for Items<'_, '_, 'a, '_> {
+impl<'de: 'a, 'a> Visitor<'de> for Items<'_, '_, 'a> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -631,7 +729,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Items<'_, '_, 'a, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let d = self.document;
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-            if let Err(why) = d.item(raw, self.header) {
+            if let Err(why) = d.item(raw, &self.header) {
                 d.walk.failed = Some(why);
                 return Err(de::Error::custom("stopped"));
             }
@@ -640,19 +738,24 @@ impl<'de: 'a, 'a> Visitor<'de> for Items<'_, '_, 'a, '_> {
     }
 }
 
-impl<'a> Document<'_, 'a, '_> {
-    /// Hands an item to the walk; once enough of the input lies behind it, says that the typist
+impl<'a> Document<'_, 'a> {
+    /// Hands an item to the sorter; once enough of the input lies behind it, says that the typist
     /// may give it back.
-    fn item(&mut self, raw: &'a RawValue, header: &ListHeader) -> Fast<()> {
-        self.walk.item(raw, header)?;
+    fn item(&mut self, raw: &'a RawValue, header: &Arc<ListHeader>) -> Fast<()> {
+        let walk = &mut *self.walk;
+        walk.split.items.push((raw, Arc::clone(header)));
+        walk.split.bytes += raw.get().len();
         let walked = raw.get().as_ptr() as usize + raw.get().len() - self.base;
-        if walked - *self.released < self.walk.release_every {
-            return Ok(());
+        if walked - *self.released >= walk.release_every {
+            let end = walked & !(PAGE - 1);
+            walk.split.release = Some((self.input, *self.released..end));
+            *self.released = end;
+            return walk.flush();
         }
-        let end = walked & !(PAGE - 1);
-        self.walk.batch.release = Some((self.input, *self.released..end));
-        *self.released = end;
-        self.walk.flush()
+        if walk.split.bytes >= BATCH_BYTES {
+            return walk.flush();
+        }
+        Ok(())
     }
 }
 
