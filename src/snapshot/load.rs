@@ -5,6 +5,7 @@
 //! `kubectl cluster-info dump --output-directory DIR` writes (or any folder of .json/.yaml files).
 //! JSON and YAML are told apart by content, not by file extension.
 
+mod bytes;
 mod document;
 mod field_path;
 mod sieve;
@@ -151,7 +152,7 @@ pub fn load(source: &Source) -> Result<Snapshot> {
 pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
     let origin = source.to_string();
     // Each input with the name its errors give.
-    let mut inputs: Vec<(walk::Bytes, String)> = Vec::new();
+    let mut inputs: Vec<(bytes::Bytes, String)> = Vec::new();
     match source {
         Source::Stdin => {
             let stdin = std::io::stdin();
@@ -169,7 +170,7 @@ pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
                 .lock()
                 .read_to_end(&mut bytes)
                 .map_err(|e| read_error(&origin, &e))?;
-            inputs.push((walk::Bytes::Read(bytes), origin.clone()));
+            inputs.push((bytes::Bytes::Read(bytes), origin.clone()));
         }
         Source::Path(path) => {
             let metadata = std::fs::metadata(path).map_err(|e| open_error(path, &e))?;
@@ -182,7 +183,7 @@ pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
                 return Err(no_snapshot_files(path));
             }
             for file in files {
-                let bytes = walk::Bytes::open(&file).map_err(|e| open_error(&file, &e))?;
+                let bytes = bytes::Bytes::open(&file).map_err(|e| open_error(&file, &e))?;
                 let name = if metadata.is_dir() {
                     file.display().to_string()
                 } else {
@@ -192,7 +193,7 @@ pub fn load_for(source: &Source, need: &Need) -> Result<Snapshot> {
             }
         }
     }
-    let all: Vec<&walk::Bytes> = inputs.iter().map(|(bytes, _)| bytes).collect();
+    let all: Vec<&bytes::Bytes> = inputs.iter().map(|(bytes, _)| bytes).collect();
     if let Some(snapshot) = walk::load(&all, need, &origin) {
         return Ok(snapshot);
     }
@@ -297,9 +298,9 @@ fn no_nodes(objects: &Objects, origin: &str) -> Error {
     ))
 }
 
-/// Decodes the bytes of one input and parses them. YAML is streamed (see [`walk::Bytes::reader`]);
+/// Decodes the bytes of one input and parses them. YAML is streamed (see [`bytes::Bytes::reader`]);
 /// JSON the fast reader refused is read as text.
-fn read_text(bytes: &walk::Bytes, origin: &str, objects: &mut Objects) -> Result<()> {
+fn read_text(bytes: &bytes::Bytes, origin: &str, objects: &mut Objects) -> Result<()> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(
             Error::invalid_input(format!("{origin} is gzip-compressed")).with_hint(

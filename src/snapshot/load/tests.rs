@@ -746,7 +746,7 @@ fn fast(text: &str, need: &Need) -> Option<Snapshot> {
 }
 
 fn fast_bytes(bytes: &[u8], need: &Need) -> Option<Snapshot> {
-    walk::load(&[&walk::Bytes::Read(bytes.to_vec())], need, "test")
+    walk::load(&[&bytes::Bytes::Read(bytes.to_vec())], need, "test")
 }
 
 #[test]
@@ -981,16 +981,16 @@ fn pretty_needs() -> Vec<Need> {
 #[test]
 fn a_big_file_is_given_back_behind_the_walk_and_reads_the_same() {
     let text = pretty_list(2000, |_, _| {});
-    assert!(text.len() > 4 * walk::PAGE, "{} bytes", text.len());
+    assert!(text.len() > 4 * bytes::PAGE, "{} bytes", text.len());
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("snap.json");
     fs::write(&path, &text).expect("write");
-    let mapped = walk::Bytes::open(&path).expect("opens");
-    assert!(matches!(mapped, walk::Bytes::Mapped(_)), "a file is mapped");
+    let mapped = bytes::Bytes::open(&path).expect("opens");
+    assert!(matches!(mapped, bytes::Bytes::Mapped(_)), "a file is mapped");
     for need in pretty_needs() {
         let want = as_json(&thorough(&text, &need));
         // Released every page: the pods remembered for `status DS` are read again from the file.
-        let got = walk::load_releasing(&[&mapped], &need, walk::PAGE).expect("loads");
+        let got = walk::load_releasing(&[&mapped], &need, bytes::PAGE).expect("loads");
         assert_eq!(as_json(&got), want, "{need:?}");
         assert_eq!(
             &mapped[..],
