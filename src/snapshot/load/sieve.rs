@@ -155,8 +155,12 @@ pub(super) fn sift(object: Object) -> Option<Object> {
 impl Sieve {
     /// A sieve for `need`; `None` for a command that needs everything.
     pub fn new(need: &Need) -> Option<Sieve> {
-        (*need != Need::Everything).then(|| Sieve {
-            need: need.clone(),
+        (*need != Need::Everything).then(|| Sieve::first(need.clone()))
+    }
+
+    fn first(need: Need) -> Sieve {
+        Sieve {
+            need,
             again: None,
             pods: 0,
             kept: Vec::new(),
@@ -164,7 +168,7 @@ impl Sieve {
             newest_dropped: None,
             seen: HashSet::new(),
             repeated: false,
-        })
+        }
     }
 
     fn sift(&mut self, object: Object) -> Option<Object> {
@@ -248,14 +252,8 @@ impl Sieve {
     /// The sieve of a second reading, which types only the pods at `positions`.
     pub fn again(&self, positions: &[usize]) -> Sieve {
         Sieve {
-            need: self.need.clone(),
             again: Some(positions.iter().copied().collect()),
-            pods: 0,
-            kept: Vec::new(),
-            dropped: Vec::new(),
-            newest_dropped: None,
-            seen: HashSet::new(),
-            repeated: false,
+            ..Sieve::first(self.need.clone())
         }
     }
 
