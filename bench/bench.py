@@ -363,14 +363,15 @@ def cool_down(limit):
 
 
 def bench_size(n, args, ds_bin):
-    ctx = start_cluster(n, args.reuse, args.keep)
+    reuse = args.reused.get(n)
+    ctx = start_cluster(n, reuse, args.keep)
     try:
-        if not args.reuse:
+        if not reuse:
             populate(ctx, n, args.setup_timeout)
         cool_down(args.cool_down)
         return measure_size(ctx, n, args, ds_bin)
     finally:
-        if args.keep or args.reuse:
+        if args.keep or reuse:
             log(f"cluster left running; reuse it with --nodes {n} --reuse {ctx['dir']}; "
                 f"stop it with {CLUSTER_SH} down {ctx['dir']}")
         else:
@@ -735,7 +736,8 @@ def main():
     ap.add_argument("--setup-timeout", type=int, default=3600,
                     help="seconds to wait for the DaemonSets to settle (default 3600)")
     ap.add_argument("--keep", action="store_true", help="leave the cluster running at the end")
-    ap.add_argument("--reuse", metavar="DIR", help="measure on a cluster an earlier --keep run left (one --nodes)")
+    ap.add_argument("--reuse", metavar="DIR", action="append",
+                    help="measure on a cluster an earlier --keep or --setup-only run left; once per --nodes, in the same order")
     ap.add_argument("--setup-only", action="store_true", help="only start and fill the clusters; implies --keep")
     ap.add_argument("--output", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     ap.add_argument("--watch-samples", type=int, default=60, help="status changes timed for rollout watch (default 60)")
@@ -751,8 +753,10 @@ def main():
                     help="only the nodes and the rollout watch measurement (printed, RESULTS.md untouched)")
     args = ap.parse_args()
     sizes = args.nodes or [1000, 5000]
-    if args.reuse and len(sizes) != 1:
-        ap.error("--reuse measures one cluster: give exactly one --nodes")
+    if args.reuse and len(args.reuse) != len(sizes):
+        ap.error("--reuse names the cluster of each --nodes: give as many of one as of the other")
+    # The cluster each node count is measured on, if an earlier run left it.
+    args.reused = dict(zip(sizes, args.reuse or []))
     if not os.access(GNU_TIME, os.X_OK):
         raise SystemExit(f"{GNU_TIME} (GNU time) measures peak memory here: install it (Debian: apt-get install time)")
     if args.setup_only:
@@ -772,9 +776,10 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.watch_only:
         for n in sizes:
-            ctx = start_cluster(n, args.reuse, args.keep)
+            reuse = args.reused.get(n)
+            ctx = start_cluster(n, reuse, args.keep)
             try:
-                if not args.reuse:
+                if not reuse:
                     create_nodes(ctx, n)
                     # kwok takes the nodes over and starts their heartbeats.
                     time.sleep(30)
@@ -784,7 +789,7 @@ def main():
                       f"({args.heartbeats} node heartbeats a second); "
                       f"load {' '.join(loadavg())}")
             finally:
-                if not (args.keep or args.reuse):
+                if not (args.keep or reuse):
                     subprocess.run([CLUSTER_SH, "down", ctx["dir"]], capture_output=True)
                     shutil.rmtree(ctx["dir"], ignore_errors=True)
         return
