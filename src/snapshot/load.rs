@@ -220,6 +220,9 @@ fn thorough(read: impl Fn(&mut Objects) -> Result<()>, need: &Need, origin: &str
     let mut objects = Objects::default();
     let (read_all, sieve) = sieve::sifting(sieve, || read(&mut objects));
     read_all?;
+    let Some(sieve) = sieve else {
+        return whole();
+    };
     if objects.snapshot.nodes.is_empty() {
         // The error counts every object the input holds.
         return whole();

@@ -112,8 +112,9 @@ thread_local! {
     static SIEVE: RefCell<Option<Sieve>> = const { RefCell::new(None) };
 }
 
-/// Runs a reading with `sieve` installed; gives back what it made of it.
-pub(super) fn sifting<T>(sieve: Sieve, read: impl FnOnce() -> T) -> (T, Sieve) {
+/// Runs a reading with `sieve` installed; gives back what it made of it (`None` only if the
+/// reading took the sieve away, which no reading does: the caller then reads without one).
+pub(super) fn sifting<T>(sieve: Sieve, read: impl FnOnce() -> T) -> (T, Option<Sieve>) {
     struct Uninstall;
     impl Drop for Uninstall {
         fn drop(&mut self) {
@@ -125,11 +126,7 @@ pub(super) fn sifting<T>(sieve: Sieve, read: impl FnOnce() -> T) -> (T, Sieve) {
     let result = read();
     let sieve = SIEVE.with_borrow_mut(Option::take);
     drop(guard);
-    // Installed above and only ever taken here or by the guard.
-    (
-        result,
-        sieve.unwrap_or_else(|| unreachable!("the sieve is installed")),
-    )
+    (result, sieve)
 }
 
 /// The state of the installed sieve, to go back to if a reading of one input is started again.
